@@ -1,0 +1,168 @@
+"""The append-only signed log: append, read entries, prove, checkpoint."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+
+from sqlalchemy import Connection, Engine, select, tuple_
+
+from ledger import merkle
+from ledger.appender import (
+    Admitted,
+    EventPolicy,
+    Outcome,
+    admit,
+    append_batch,
+    log_size,
+)
+from ledger.checkpoint import Checkpoint
+from ledger.entry import Entry
+from ledger.errors import EventRefused, ProofRequestError
+from ledger.note import NoteSigner
+from ledger.store.engine import write_transaction
+from ledger.store.tables import CheckpointRow, EntryRow, TreeNodeRow
+from schemas.events import SignedEvent
+
+logger = logging.getLogger(__name__)
+
+
+def utc_now() -> dt.datetime:
+    """The current time in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class Log:
+    """One log, named by its checkpoint ``origin``, stored in ``engine``."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        origin: str,
+        signer: NoteSigner | None = None,
+        clock: Callable[[], dt.datetime] = utc_now,
+    ) -> None:
+        self.engine = engine
+        self.origin = origin
+        self.signer = signer
+        self.clock = clock
+
+    def append(
+        self, submissions: Sequence[SignedEvent], policy: EventPolicy
+    ) -> list[Outcome]:
+        """Append a batch; each submission gets an outcome in the same order."""
+        if self.signer is None:
+            raise RuntimeError("log: opened without its signing key, cannot append")
+        now = self.clock()
+        outcomes: list[Outcome | None] = []
+        admitted: list[Admitted] = []
+        for signed in submissions:
+            try:
+                admitted.append(admit(signed, policy, now=now))
+                outcomes.append(None)
+            except EventRefused as refused:
+                outcomes.append(Outcome(refused=refused))
+        if admitted:
+            with write_transaction(self.engine) as connection:
+                appended = iter(
+                    append_batch(
+                        connection,
+                        admitted,
+                        signer=self.signer,
+                        origin=self.origin,
+                        now=self.clock(),
+                    )
+                )
+            outcomes = [o if o is not None else next(appended) for o in outcomes]
+        return [o for o in outcomes if o is not None]
+
+    def size(self) -> int:
+        """The number of entries in the log."""
+        with self.engine.connect() as connection:
+            return log_size(connection)
+
+    def checkpoint(self) -> str:
+        """The latest signed checkpoint note (of the empty tree if none yet)."""
+        with self.engine.connect() as connection:
+            note = connection.execute(
+                select(CheckpointRow.note)
+                .order_by(CheckpointRow.tree_size.desc())
+                .limit(1)
+            ).scalar()
+        if note is not None:
+            return str(note)
+        if self.signer is None:
+            raise ProofRequestError("checkpoint: the log has not signed any yet")
+        return Checkpoint(self.origin, 0, merkle.EMPTY_ROOT).sign(self.signer)
+
+    def entry(self, log_index: int) -> Entry:
+        """The entry at ``log_index``; raise ProofRequestError if there is none."""
+        with self.engine.connect() as connection:
+            leaf_data = connection.execute(
+                select(EntryRow.leaf_data).where(EntryRow.log_index == log_index)
+            ).scalar()
+        if leaf_data is None:
+            raise ProofRequestError(f"entry: no entry at index {log_index}")
+        return Entry.from_json(json.loads(leaf_data))
+
+    def worker_entries(self, worker_id: str) -> list[Entry]:
+        """A worker's entries in chain order."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(EntryRow.leaf_data)
+                .where(EntryRow.worker_id == worker_id)
+                .order_by(EntryRow.worker_seq)
+            )
+            return [Entry.from_json(json.loads(leaf_data)) for (leaf_data,) in rows]
+
+    def root(self, tree_size: int) -> bytes:
+        """The root hash of the tree at ``tree_size`` (≤ the current size)."""
+        with self.engine.connect() as connection:
+            self._check_size(connection, tree_size)
+            nodes = merkle.perfect_subtrees(0, tree_size)
+            return merkle.fold(_fetch_nodes(connection, nodes))
+
+    def inclusion_proof(self, log_index: int, tree_size: int) -> list[bytes]:
+        """PATH(log_index, D[tree_size]) from stored subtree hashes, leaf to root."""
+        ranges = merkle.inclusion_ranges(log_index, tree_size)
+        with self.engine.connect() as connection:
+            self._check_size(connection, tree_size)
+            return merkle.proof_hashes(ranges, lambda n: _fetch_map(connection, n))
+
+    def consistency_proof(self, first: int, second: int) -> list[bytes]:
+        """PROOF(first, D[second]) from stored subtree hashes."""
+        ranges = merkle.consistency_ranges(first, second)
+        with self.engine.connect() as connection:
+            self._check_size(connection, second)
+            return merkle.proof_hashes(ranges, lambda n: _fetch_map(connection, n))
+
+    @staticmethod
+    def _check_size(connection: Connection, tree_size: int) -> None:
+        size = log_size(connection)
+        if not 0 <= tree_size <= size:
+            raise ProofRequestError(
+                f"tree_size: {tree_size} is beyond the log's size {size}"
+            )
+
+
+def _fetch_map(
+    connection: Connection, nodes: set[merkle.Node]
+) -> Mapping[merkle.Node, bytes]:
+    if not nodes:
+        return {}
+    query = select(TreeNodeRow).where(
+        tuple_(TreeNodeRow.level, TreeNodeRow.node_index).in_(sorted(nodes))
+    )
+    found = {(r.level, r.node_index): r.hash for r in connection.execute(query)}
+    missing = nodes - found.keys()
+    if missing:
+        raise ProofRequestError(f"tree: missing stored nodes {sorted(missing)[:3]}")
+    return found
+
+
+def _fetch_nodes(connection: Connection, nodes: list[merkle.Node]) -> list[bytes]:
+    found = _fetch_map(connection, set(nodes))
+    return [found[node] for node in nodes]

@@ -1,0 +1,52 @@
+"""Tables of the product: personal data, issued passports, verifications.
+
+Personal data lives only in ``worker_identities``; erasing a worker clears
+its row there and touches nothing in the log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ledger.store.base import Base
+
+
+class WorkerIdentityRow(Base):
+    """The person behind a pseudonymous worker id."""
+
+    __tablename__ = "worker_identities"
+
+    worker_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    id_number: Mapped[str | None] = mapped_column(String(18))
+    name: Mapped[str | None] = mapped_column(Text)
+    registered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PassportRow(Base):
+    """A passport as issued: which entries it shows and at which tree size."""
+
+    __tablename__ = "passports"
+
+    passport_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    worker_id: Mapped[str] = mapped_column(String(32), index=True)
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    tree_size: Mapped[int] = mapped_column(BigInteger)
+    log_indexes: Mapped[list[Any]] = mapped_column(JSON)
+
+
+class VerificationRow(Base):
+    """One online verification of a passport, shown to its holder."""
+
+    __tablename__ = "verifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    passport_id: Mapped[str] = mapped_column(String(16), index=True)
+    verified_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    result: Mapped[str] = mapped_column(String(32))
+    verifier: Mapped[str | None] = mapped_column(String(200))

@@ -1,0 +1,256 @@
+"""Ledger events: the facts an issuer signs about a worker.
+
+An event is a JSON object; its issuer signs the RFC 8785 bytes of exactly that
+object. The models here are strict: unknown fields are refused, values are in
+one canonical form, and ``dump_event`` gives back the object that was signed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    model_validator,
+)
+
+from schemas.identifiers import (
+    ABILITY_CODE_PATTERN,
+    ISSUER_ID_PATTERN,
+    OCCUPATION_CODE_PATTERN,
+    WORKER_ID_PATTERN,
+)
+
+WorkerId = Annotated[str, Field(pattern=WORKER_ID_PATTERN)]
+IssuerId = Annotated[str, Field(pattern=ISSUER_ID_PATTERN)]
+OccupationCode = Annotated[str, Field(pattern=OCCUPATION_CODE_PATTERN)]
+AbilityCode = Annotated[str, Field(pattern=ABILITY_CODE_PATTERN)]
+SkillLevel = Annotated[int, Field(ge=1, le=5)]
+Reference = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\S(.*\S)?$")]
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+LeafHashHex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+YearMonth = Annotated[str, Field(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")]
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    if value.utcoffset() != dt.timedelta(0) or value.microsecond:
+        raise ValueError("must be whole seconds in UTC, like 2026-01-31T08:00:00Z")
+    return value
+
+
+UtcDatetime = Annotated[dt.datetime, AfterValidator(_utc)]
+
+
+class EventKind(StrEnum):
+    """Every kind of fact the ledger records."""
+
+    TRAINING_ENROLLED = "training.enrolled"
+    TRAINING_COMPLETED = "training.completed"
+    CERTIFICATE_ISSUED = "certificate.issued"
+    COMPETITION_AWARDED = "competition.awarded"
+    EMPLOYMENT_STARTED = "employment.started"
+    EMPLOYMENT_ENDED = "employment.ended"
+    INSURANCE_PERIOD = "insurance.period"
+    ENTRY_REVOKED = "entry.revoked"
+
+
+class CertificateType(StrEnum):
+    """职业技能等级证书 or 专项职业能力证书."""
+
+    SKILL_LEVEL = "skill_level"
+    SPECIAL_ABILITY = "special_ability"
+
+
+class InsuranceScheme(StrEnum):
+    """The social-insurance schemes whose contribution months count as work."""
+
+    PENSION = "pension"
+    UNEMPLOYMENT = "unemployment"
+    WORK_INJURY = "work_injury"
+    MEDICAL = "medical"
+
+
+class _Event(BaseModel):
+    """Fields every event carries."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+    worker_id: WorkerId
+    issuer_id: IssuerId
+    ref: Reference = Field(description="the issuer's own record number, unique per issuer")
+    signed_at: UtcDatetime
+
+
+class TrainingEnrolled(_Event):
+    """A worker enrolled in a training class (开班报名)."""
+
+    kind: Literal[EventKind.TRAINING_ENROLLED]
+    occupation_code: OccupationCode | AbilityCode
+    work_type: Text | None = None
+    target_level: SkillLevel | None = None
+    course: Text
+    start_on: dt.date
+    planned_hours: int = Field(ge=1, le=2000)
+    subsidised: bool
+
+
+class TrainingCompleted(_Event):
+    """The worker finished the class enrolled under ``enrolment_ref`` (结业)."""
+
+    kind: Literal[EventKind.TRAINING_COMPLETED]
+    enrolment_ref: Reference
+    occupation_code: OccupationCode | AbilityCode
+    work_type: Text | None = None
+    target_level: SkillLevel | None = None
+    completed_on: dt.date
+    hours: int = Field(ge=1, le=2000)
+    passed: bool
+
+
+class CertificateIssued(_Event):
+    """A skill-level or special-ability certificate (职业技能等级 / 专项职业能力)."""
+
+    kind: Literal[EventKind.CERTIFICATE_ISSUED]
+    certificate_type: CertificateType
+    occupation_code: OccupationCode | AbilityCode
+    work_type: Text | None = None
+    skill_level: SkillLevel | None = None
+    certificate_no: Annotated[str, Field(pattern=r"^[A-Z0-9]{8,32}$")]
+    issued_on: dt.date
+
+    @model_validator(mode="after")
+    def _level_matches_type(self) -> CertificateIssued:
+        if self.certificate_type is CertificateType.SKILL_LEVEL:
+            if self.skill_level is None:
+                raise ValueError("skill_level: required for a skill-level certificate")
+            if not _is_occupation_code(self.occupation_code):
+                raise ValueError(
+                    "occupation_code: a skill-level certificate needs an occupation "
+                    f"code like 4-10-01-05, got {self.occupation_code!r}"
+                )
+        else:
+            if self.skill_level is not None:
+                raise ValueError("skill_level: a special-ability certificate has none")
+            if _is_occupation_code(self.occupation_code):
+                raise ValueError(
+                    "occupation_code: a special-ability certificate needs a 16-digit "
+                    f"ability code, got {self.occupation_code!r}"
+                )
+        return self
+
+
+class CompetitionAwarded(_Event):
+    """A placing in a skills competition (职业技能竞赛获奖)."""
+
+    kind: Literal[EventKind.COMPETITION_AWARDED]
+    occupation_code: OccupationCode
+    contest: Text
+    contest_class: Literal["national", "provincial_1", "provincial_2", "enterprise"]
+    rank: int = Field(ge=1, le=10000)
+    awarded_on: dt.date
+
+
+class EmploymentStarted(_Event):
+    """The issuing employer took the worker on (入职)."""
+
+    kind: Literal[EventKind.EMPLOYMENT_STARTED]
+    occupation_code: OccupationCode
+    position: Text
+    started_on: dt.date
+
+
+class EmploymentEnded(_Event):
+    """The employment recorded under ``employment_ref`` ended (离职)."""
+
+    kind: Literal[EventKind.EMPLOYMENT_ENDED]
+    employment_ref: Reference
+    ended_on: dt.date
+
+
+class InsurancePeriod(_Event):
+    """Months of contributions paid for the worker (社会保险缴费), no amounts."""
+
+    kind: Literal[EventKind.INSURANCE_PERIOD]
+    scheme: InsuranceScheme
+    period_from: YearMonth
+    period_to: YearMonth
+    employer_uscc: Annotated[str, Field(pattern=r"^[0-9A-HJ-NP-RT-UW-Y]{18}$")] | None = (
+        None
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> InsurancePeriod:
+        if self.period_to < self.period_from:
+            raise ValueError(
+                f"period_to: {self.period_to} is before period_from {self.period_from}"
+            )
+        return self
+
+
+class EntryRevoked(_Event):
+    """Revokes an earlier entry of the same worker; nothing is ever deleted."""
+
+    kind: Literal[EventKind.ENTRY_REVOKED]
+    target_log_index: int = Field(ge=0)
+    target_leaf_hash: LeafHashHex
+    reason: Text
+    revoked_on: dt.date
+
+
+Event = Annotated[
+    TrainingEnrolled
+    | TrainingCompleted
+    | CertificateIssued
+    | CompetitionAwarded
+    | EmploymentStarted
+    | EmploymentEnded
+    | InsurancePeriod
+    | EntryRevoked,
+    Field(discriminator="kind"),
+]
+
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def _is_occupation_code(code: str) -> bool:
+    return "-" in code
+
+
+def parse_event(data: dict[str, Any]) -> Event:
+    """Validate a JSON object as an event; raises pydantic's ValidationError."""
+    return EVENT_ADAPTER.validate_python(data)
+
+
+def dump_event(event: Event) -> dict[str, Any]:
+    """The JSON object of an event in its one canonical form (no null fields)."""
+    data: dict[str, Any] = event.model_dump(mode="json", exclude_none=True)
+    data["signed_at"] = event.signed_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return data
+
+
+class EventSignature(BaseModel):
+    """An issuer's Ed25519 signature over the RFC 8785 bytes of an event."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key_id: Annotated[str, Field(pattern=r"^[0-9a-f]{8}$")]
+    value: Annotated[str, Field(description="base64 of the 64-byte signature")]
+
+
+class SignedEvent(BaseModel):
+    """What an issuer submits: the event object exactly as signed, and the signature.
+
+    ``event`` stays a plain JSON object so that the signed bytes can be
+    recomputed exactly; ``parse_event`` checks its shape.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event: dict[str, Any]
+    signature: EventSignature

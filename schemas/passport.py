@@ -1,0 +1,101 @@
+"""What a passport shows: the snapshot a worker chose to disclose.
+
+The PDF renders a ``PassportView``; its QR carries the signed compact form
+(``verify.compact``) of the same facts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HolderView(_Frozen):
+    """The holder as printed: full name on paper, masked forms for the QR."""
+
+    name: str
+    masked_name: str
+    id_last4: str
+
+
+class LevelLine(_Frozen):
+    """The highest current skill level held in one occupation."""
+
+    occupation_code: str
+    occupation_name: str
+    skill_level: int
+    level_name: str
+    since: dt.date
+
+
+class CertificateLine(_Frozen):
+    """One certificate as shown on the passport."""
+
+    certificate_type: str
+    occupation_code: str
+    occupation_name: str
+    work_type: str | None
+    skill_level: int | None
+    level_name: str | None
+    certificate_no: str
+    issued_on: dt.date
+    issuer_name: str
+    log_index: int
+
+
+class TrainingLine(_Frozen):
+    """One completed training class."""
+
+    course: str
+    occupation_name: str
+    institution: str
+    start_on: dt.date | None
+    completed_on: dt.date
+    hours: int
+    passed: bool
+
+
+class EmploymentLine(_Frozen):
+    """One employment spell; ``ended_on`` is None while it lasts."""
+
+    employer_name: str
+    position: str
+    started_on: dt.date
+    ended_on: dt.date | None
+
+
+class EmploymentSummary(_Frozen):
+    """Employment spells with their merged length, and months insured."""
+
+    spells: list[EmploymentLine]
+    months_worked: int
+    months_insured: int
+
+
+class GuidanceLine(_Frozen):
+    """Promotion guidance in one line per language, for the optional section."""
+
+    text_zh: str
+    text_en: str
+
+
+class PassportView(_Frozen):
+    """Everything printed on one passport."""
+
+    passport_id: str
+    issued_at: dt.datetime
+    expires_at: dt.datetime
+    holder: HolderView
+    levels: list[LevelLine]
+    certificates: list[CertificateLine]
+    trainings: list[TrainingLine]
+    employment: EmploymentSummary
+    guidance: list[GuidanceLine] = []
+    tree_size: int
+    qr_text: str
+    verification_code: str

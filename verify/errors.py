@@ -1,0 +1,81 @@
+"""Why a verification failed.
+
+Every check in ``verify`` raises one of these, carrying the offending value;
+nothing returns a bare ``False``. The result a person sees is built from
+these reasons at the edge (CLI, web page)::
+
+    VerificationError
+    ├── MalformedInput          the input is not what it claims to be
+    │   └── QrNotFound          no QR code of ours in a PDF or image
+    ├── UntrustedSigner         key or issuer not on the trust list
+    │   └── KeyCompromised      signed by a key marked compromised
+    ├── BadSignature            the signature does not verify
+    ├── NotAccredited           the issuer may not sign this event
+    ├── NotCurrent              outside its validity window
+    │   ├── Expired
+    │   └── NotYetValid
+    ├── Revoked                 revoked by a later ledger entry
+    ├── HolderErased            the holder's personal data was erased
+    ├── StatusUnavailable       the online status could not be checked
+    └── ProofError              a Merkle proof or checkpoint does not check
+"""
+
+from __future__ import annotations
+
+
+class VerificationError(Exception):
+    """Root of every verification failure; ``reason`` is a short stable code."""
+
+    reason = "invalid"
+
+
+class MalformedInput(VerificationError):
+    reason = "malformed"
+
+
+class QrNotFound(MalformedInput):
+    reason = "qr_not_found"
+
+
+class UntrustedSigner(VerificationError):
+    reason = "unknown_signer"
+
+
+class KeyCompromised(UntrustedSigner):
+    reason = "key_compromised"
+
+
+class BadSignature(VerificationError):
+    reason = "bad_signature"
+
+
+class NotAccredited(VerificationError):
+    reason = "not_accredited"
+
+
+class NotCurrent(VerificationError):
+    reason = "not_current"
+
+
+class Expired(NotCurrent):
+    reason = "expired"
+
+
+class NotYetValid(NotCurrent):
+    reason = "not_yet_valid"
+
+
+class Revoked(VerificationError):
+    reason = "revoked"
+
+
+class HolderErased(VerificationError):
+    reason = "holder_erased"
+
+
+class StatusUnavailable(VerificationError):
+    reason = "status_unavailable"
+
+
+class ProofError(VerificationError):
+    reason = "proof_invalid"

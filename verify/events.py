@@ -1,0 +1,130 @@
+"""Checking a signed event against the trust list: signer, key, signature, scope."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from ledger.canonical import canonical_json
+from ledger.errors import EventRefused
+from schemas.events import CertificateIssued, Event, SignedEvent
+from schemas.trust import TrustedIssuer, TrustedKey, TrustList
+from verify.errors import (
+    BadSignature,
+    KeyCompromised,
+    NotAccredited,
+    NotCurrent,
+    UntrustedSigner,
+    VerificationError,
+)
+from verify.trust import key_window_contains, public_key
+
+
+@dataclass(frozen=True)
+class _IssuerKey:
+    issuer: TrustedIssuer
+    key: TrustedKey
+    public_key: Ed25519PublicKey
+
+
+class IssuerDirectory:
+    """The trust list's issuers and keys, indexed once for many checks."""
+
+    def __init__(self, trust_list: TrustList) -> None:
+        self.trust_list = trust_list
+        self._issuers = {i.issuer_id: i for i in trust_list.issuers}
+        self._keys = {
+            (i.issuer_id, k.key_id): _IssuerKey(i, k, public_key(k.public_key))
+            for i in trust_list.issuers
+            for k in i.keys
+        }
+
+    def issuer(self, issuer_id: str) -> TrustedIssuer:
+        """The issuer with this id; raise UntrustedSigner if it is not listed."""
+        try:
+            return self._issuers[issuer_id]
+        except KeyError:
+            raise UntrustedSigner(f"issuer: {issuer_id} is not on the trust list") from None
+
+    def check_event(
+        self, signed: SignedEvent, event: Event, *, logged_at: dt.datetime
+    ) -> TrustedIssuer:
+        """Check one event and return its issuer.
+
+        1. The issuer is on the trust list and lists the signing key.
+        2. The event was signed inside the key's validity window.
+        3. The key was not marked compromised before the event was logged.
+        4. The Ed25519 signature verifies over the event's RFC 8785 bytes.
+        5. The issuer is accredited for the event's kind, occupation and level.
+        """
+        issuer = self.issuer(event.issuer_id)
+        found = self._keys.get((event.issuer_id, signed.signature.key_id))
+        if found is None:
+            raise UntrustedSigner(
+                f"signature.key_id: {signed.signature.key_id} is not a key of "
+                f"{event.issuer_id}"
+            )
+
+        if not key_window_contains(found.key, event.signed_at):
+            raise NotCurrent(
+                f"signed_at: {event.signed_at:%Y-%m-%dT%H:%M:%SZ} is outside the "
+                f"validity of key {found.key.key_id}"
+            )
+
+        compromised = found.key.compromised_since
+        if compromised is not None and logged_at >= compromised:
+            raise KeyCompromised(
+                f"signature.key_id: key {found.key.key_id} is compromised since "
+                f"{compromised:%Y-%m-%dT%H:%M:%SZ}"
+            )
+
+        try:
+            signature = base64.b64decode(signed.signature.value, validate=True)
+            found.public_key.verify(signature, canonical_json(signed.event))
+        except (binascii.Error, InvalidSignature) as exc:
+            raise BadSignature(
+                f"signature: does not verify with key {found.key.key_id} of "
+                f"{event.issuer_id}"
+            ) from exc
+
+        check_accreditation(issuer, event)
+        return issuer
+
+
+def check_accreditation(issuer: TrustedIssuer, event: Event) -> None:
+    """Raise NotAccredited unless the issuer may sign this kind, occupation, level."""
+    scope = issuer.accreditation
+    if event.kind not in scope.event_kinds:
+        raise NotAccredited(f"kind: {issuer.issuer_id} may not sign {event.kind}")
+    occupation = getattr(event, "occupation_code", None)
+    if occupation is not None and scope.occupations and occupation not in scope.occupations:
+        raise NotAccredited(
+            f"occupation_code: {issuer.issuer_id} is not accredited for {occupation}"
+        )
+    if isinstance(event, CertificateIssued) and event.skill_level is not None:
+        highest = scope.highest_level
+        # National grades run from 5 (lowest) to 1 (highest).
+        if highest is None or event.skill_level < highest:
+            raise NotAccredited(
+                f"skill_level: {issuer.issuer_id} may certify up to level "
+                f"{highest}, not {event.skill_level}"
+            )
+
+
+class TrustListPolicy:
+    """The ledger's admission policy: an event must check against the trust list."""
+
+    def __init__(self, trust_list: TrustList) -> None:
+        self.directory = IssuerDirectory(trust_list)
+
+    def admit(self, signed: SignedEvent, event: Event, *, now: dt.datetime) -> None:
+        """Refuse the event with the verification failure's reason and detail."""
+        try:
+            self.directory.check_event(signed, event, logged_at=now)
+        except VerificationError as exc:
+            raise EventRefused(exc.reason, str(exc)) from exc
