@@ -49,7 +49,9 @@ class IssuerDirectory:
         try:
             return self._issuers[issuer_id]
         except KeyError:
-            raise UntrustedSigner(f"issuer: {issuer_id} is not on the trust list") from None
+            raise UntrustedSigner(
+                f"issuer: {issuer_id} is not on the trust list"
+            ) from None
 
     def check_event(
         self, signed: SignedEvent, event: Event, *, logged_at: dt.datetime
@@ -102,7 +104,11 @@ def check_accreditation(issuer: TrustedIssuer, event: Event) -> None:
     if event.kind not in scope.event_kinds:
         raise NotAccredited(f"kind: {issuer.issuer_id} may not sign {event.kind}")
     occupation = getattr(event, "occupation_code", None)
-    if occupation is not None and scope.occupations and occupation not in scope.occupations:
+    if (
+        occupation is not None
+        and scope.occupations
+        and occupation not in scope.occupations
+    ):
         raise NotAccredited(
             f"occupation_code: {issuer.issuer_id} is not accredited for {occupation}"
         )

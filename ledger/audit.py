@@ -1,0 +1,223 @@
+"""Audit: re-derive everything the log claims and compare with what it signed.
+
+The audit reads the log once, in index order, and stops at the first fault:
+
+1. Every signed checkpoint verifies with the log's note key and origin.
+2. Entries are numbered 0, 1, 2, … with no gap, and each row's leaf data
+   says the same index; the lookup columns agree with the leaf data.
+3. The stored leaf hash is SHA-256(0x00 || leaf data) and the event hash is
+   the hash of the event's RFC 8785 bytes.
+4. The event's signature, issuer key and accreditation check (``check``).
+5. Each worker's entries form one chain: sequence 0, 1, 2, … each naming
+   the leaf hash of the one before.
+6. The tree rebuilt from the leaves has, at every checkpoint's size, the
+   root that checkpoint signed; the stored subtree hashes are the rebuilt
+   ones; no entry lies beyond the last checkpoint.
+
+A changed byte, a swapped signature, a deleted, inserted or reordered entry,
+a forked chain or a history rewritten without the log key each break one
+of these steps.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, select
+
+from ledger import merkle
+from ledger.canonical import canonical_json, sha256
+from ledger.checkpoint import Checkpoint, open_checkpoint
+from ledger.entry import Entry
+from ledger.errors import AuditFailure, EventRefused, LedgerError
+from ledger.note import NoteVerifier
+from ledger.store.tables import CheckpointRow, EntryRow, TreeNodeRow
+
+logger = logging.getLogger(__name__)
+
+EntryCheck = Callable[[Entry], None]
+"""Checks one entry's signature and scope; raises EventRefused."""
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """What an audit that passed covered."""
+
+    tree_size: int
+    checkpoints: int
+    workers: int
+
+
+def audit(
+    engine: Engine,
+    *,
+    origin: str,
+    verifiers: Sequence[NoteVerifier],
+    check: EntryCheck,
+) -> AuditReport:
+    """Audit the whole log; raise AuditFailure naming the first bad index."""
+    with engine.connect() as connection:
+        checkpoints = _signed_checkpoints(connection, origin, verifiers)
+        roots = {c.tree_size: c.root_hash for c in checkpoints}
+        last_size = max(roots, default=0)
+        heads: dict[str, tuple[int, bytes]] = {}
+        border: list[tuple[merkle.Node, bytes]] = []
+        stored_nodes = _stored_nodes(connection)
+        size = 0
+        for row in _rows(connection):
+            if row.log_index != size:
+                kind = "missing entry" if row.log_index > size else "reordered entry"
+                raise AuditFailure(size, kind, f"found index {row.log_index} next")
+            if size >= last_size:
+                raise AuditFailure(size, "inserted entry", "beyond the last checkpoint")
+            entry = _check_row(row)
+            _check_signature(entry, check)
+            _check_chain(entry, heads)
+            for node, digest in _add_leaf(border, size, row.leaf_hash):
+                _check_stored_node(stored_nodes, node, digest)
+            size += 1
+            if size in roots and merkle.fold([h for _, h in border]) != roots[size]:
+                raise AuditFailure(
+                    _first_index_after(roots, size),
+                    "history rewritten",
+                    f"the tree of size {size} does not have the signed root",
+                )
+        if size < last_size:
+            raise AuditFailure(size, "truncated log", f"checkpoint signed {last_size}")
+        extra = next(stored_nodes, None)
+        if extra is not None:
+            raise AuditFailure(
+                size, "inserted tree node", f"node {extra[0]} has no leaves"
+            )
+    logger.info("audit passed: %s entries, %s checkpoints", size, len(checkpoints))
+    return AuditReport(tree_size=size, checkpoints=len(checkpoints), workers=len(heads))
+
+
+def _signed_checkpoints(
+    connection: Connection, origin: str, verifiers: Sequence[NoteVerifier]
+) -> list[Checkpoint]:
+    checkpoints = []
+    for row in connection.execute(
+        select(CheckpointRow).order_by(CheckpointRow.tree_size)
+    ):
+        try:
+            checkpoint = open_checkpoint(row.note, verifiers, origin=origin)
+        except LedgerError as exc:
+            raise AuditFailure(
+                None, "bad checkpoint", f"size {row.tree_size}: {exc}"
+            ) from exc
+        if (checkpoint.tree_size, checkpoint.root_hash) != (
+            row.tree_size,
+            row.root_hash,
+        ):
+            raise AuditFailure(
+                None, "bad checkpoint", f"row {row.tree_size} differs from its note"
+            )
+        checkpoints.append(checkpoint)
+    return checkpoints
+
+
+def _rows(connection: Connection) -> Iterator[Row[Any]]:
+    query = select(EntryRow.__table__).order_by(EntryRow.log_index)
+    yield from connection.execution_options(yield_per=2000).execute(query)
+
+
+def _check_row(row: Row[Any]) -> Entry:
+    index = row.log_index
+    if merkle.leaf_hash(row.leaf_data) != row.leaf_hash:
+        raise AuditFailure(index, "changed entry", "leaf hash does not match leaf data")
+    try:
+        entry = Entry.from_json(json.loads(row.leaf_data))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise AuditFailure(
+            index, "changed entry", f"leaf data unreadable: {exc}"
+        ) from exc
+    if entry.leaf_data != row.leaf_data:
+        raise AuditFailure(index, "changed entry", "leaf data is not canonical")
+    if entry.log_index != index:
+        raise AuditFailure(
+            index, "reordered entry", f"leaf data says {entry.log_index}"
+        )
+    event = entry.event
+    stored = (row.worker_id, row.worker_seq, row.issuer_id, row.ref, row.kind)
+    claimed = (
+        entry.worker_id,
+        entry.worker_seq,
+        event.get("issuer_id"),
+        event.get("ref"),
+        event.get("kind"),
+    )
+    if stored != claimed:
+        raise AuditFailure(index, "changed entry", "columns disagree with leaf data")
+    if sha256(canonical_json(event)) != row.event_hash:
+        raise AuditFailure(
+            index, "changed entry", "event hash does not match the event"
+        )
+    return entry
+
+
+def _check_signature(entry: Entry, check: EntryCheck) -> None:
+    try:
+        check(entry)
+    except EventRefused as exc:
+        raise AuditFailure(entry.log_index, "bad signature", str(exc)) from exc
+
+
+def _check_chain(entry: Entry, heads: dict[str, tuple[int, bytes]]) -> None:
+    head = heads.get(entry.worker_id)
+    expected_seq, expected_prev = (head[0] + 1, head[1]) if head else (0, None)
+    if (entry.worker_seq, entry.prev) != (expected_seq, expected_prev):
+        raise AuditFailure(
+            entry.log_index,
+            "forked chain",
+            f"worker entry {entry.worker_seq} does not follow entry {expected_seq - 1}",
+        )
+    heads[entry.worker_id] = (entry.worker_seq, entry.leaf_hash)
+
+
+def _add_leaf(
+    border: list[tuple[merkle.Node, bytes]], index: int, leaf: bytes
+) -> list[tuple[merkle.Node, bytes]]:
+    """Add a leaf to the rebuilt tree; return the nodes it completes, bottom up."""
+    level, node_index, digest = 0, index, leaf
+    completed = [((0, index), leaf)]
+    while node_index % 2 == 1:
+        digest = merkle.node_hash(border.pop()[1], digest)
+        level, node_index = level + 1, node_index // 2
+        completed.append(((level, node_index), digest))
+    border.append(((level, node_index), digest))
+    return completed
+
+
+def _first_index_after(roots: dict[int, bytes], size: int) -> int:
+    return max((s for s in roots if s < size), default=0)
+
+
+def _stored_nodes(connection: Connection) -> Iterator[tuple[merkle.Node, bytes]]:
+    """Stored subtree hashes in the order a rebuild completes them."""
+    completion = (TreeNodeRow.node_index + 1).op("<<")(TreeNodeRow.level)
+    query = select(
+        TreeNodeRow.level, TreeNodeRow.node_index, TreeNodeRow.hash
+    ).order_by(completion, TreeNodeRow.level)
+    for level, node_index, digest in connection.execution_options(
+        yield_per=5000
+    ).execute(query):
+        yield (level, node_index), digest
+
+
+def _check_stored_node(
+    stored: Iterator[tuple[merkle.Node, bytes]], node: merkle.Node, digest: bytes
+) -> None:
+    found = next(stored, None)
+    if found is None or found[0] != node:
+        raise AuditFailure(
+            node[1] << node[0], "deleted tree node", f"node {node} is not stored"
+        )
+    if found[1] != digest:
+        raise AuditFailure(
+            node[1] << node[0], "changed tree node", f"node {node} is not its hash"
+        )

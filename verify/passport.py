@@ -1,0 +1,85 @@
+"""Verifying a passport QR offline, with nothing but the trust list.
+
+Checking a passport takes these steps:
+
+1. Parse the QR text into the verification URL (which must be the trust
+   list's) and the COSE_Sign1 bytes.
+2. Find the signing key by its kid among the trust list's passport signers.
+3. Verify the Ed25519 signature; only then read the claims.
+4. The key was valid when the passport was issued, and not marked
+   compromised before then.
+5. The passport is current: issued no later than now, not yet expired.
+
+Steps 1–4 decide whether it is authentic; step 5 whether it is current.
+Revocation and erasure need the online status service (``passport.verdict``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from schemas.trust import TrustedKey, TrustList
+from verify.compact import (
+    CompactPassport,
+    parse_qr_text,
+    peek_unverified,
+    verify_compact,
+)
+from verify.errors import (
+    Expired,
+    KeyCompromised,
+    NotCurrent,
+    NotYetValid,
+    UntrustedSigner,
+)
+from verify.trust import key_window_contains, public_key
+
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class AuthenticPassport:
+    """A passport whose signature checks against a trusted passport signer."""
+
+    passport: CompactPassport
+    signer: TrustedKey
+    verify_url: str
+
+
+def open_passport(qr_text: str, trust_list: TrustList) -> AuthenticPassport:
+    """Steps 1–4: raise a VerificationError unless the QR is authentic."""
+    # The URL is outside the signature: one that points elsewhere is refused.
+    verify_url, cose = parse_qr_text(qr_text, expected_url=trust_list.verify_url)
+
+    kid, _ = peek_unverified(cose)
+    signer = next(
+        (k for k in trust_list.passport_signers if k.key_id == kid.hex()), None
+    )
+    if signer is None:
+        raise UntrustedSigner(
+            f"kid: {kid.hex()} is not a passport signer on trust list "
+            f"version {trust_list.version}"
+        )
+
+    passport = verify_compact(cose, public_key(signer.public_key))
+
+    if not key_window_contains(signer, passport.issued_at):
+        raise NotCurrent(
+            f"iat: issued {passport.issued_at:%Y-%m-%d} outside the validity of "
+            f"signer key {signer.key_id}"
+        )
+    if signer.compromised_since and passport.issued_at >= signer.compromised_since:
+        raise KeyCompromised(
+            f"kid: signer key {signer.key_id} is compromised since "
+            f"{signer.compromised_since:%Y-%m-%d}"
+        )
+    return AuthenticPassport(passport, signer, verify_url)
+
+
+def check_current(passport: CompactPassport, *, now: dt.datetime) -> None:
+    """Step 5: raise NotYetValid or Expired unless ``now`` is inside its dates."""
+    if now + CLOCK_SKEW < passport.issued_at:
+        raise NotYetValid(f"iat: issued {passport.issued_at:%Y-%m-%d %H:%M} UTC")
+    if now >= passport.expires_at:
+        raise Expired(f"exp: expired {passport.expires_at:%Y-%m-%d %H:%M} UTC")
