@@ -83,7 +83,9 @@ class _Event(BaseModel):
 
     worker_id: WorkerId
     issuer_id: IssuerId
-    ref: Reference = Field(description="the issuer's own record number, unique per issuer")
+    ref: Reference = Field(
+        description="the issuer's own record number, unique per issuer"
+    )
     signed_at: UtcDatetime
 
 
@@ -180,9 +182,9 @@ class InsurancePeriod(_Event):
     scheme: InsuranceScheme
     period_from: YearMonth
     period_to: YearMonth
-    employer_uscc: Annotated[str, Field(pattern=r"^[0-9A-HJ-NP-RT-UW-Y]{18}$")] | None = (
-        None
-    )
+    employer_uscc: (
+        Annotated[str, Field(pattern=r"^[0-9A-HJ-NP-RT-UW-Y]{18}$")] | None
+    ) = None
 
     @model_validator(mode="after")
     def _ordered(self) -> InsurancePeriod:

@@ -63,7 +63,9 @@ class TrustedIssuer(_Frozen):
     uscc_flagged: bool = Field(
         default=False, description="the credit code failed its check; under review"
     )
-    system: str | None = Field(default=None, description="人社, 民政, 农委, 卫健, 医保 or 工会")
+    system: str | None = Field(
+        default=None, description="人社, 民政, 农委, 卫健, 医保 or 工会"
+    )
     accreditation: Accreditation
     keys: list[TrustedKey]
 
@@ -100,4 +102,3 @@ class SignedTrustList(_Frozen):
 
     trust_list: TrustList
     signature: str = Field(description="base64 of the 64-byte Ed25519 signature")
-

@@ -15,8 +15,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
+from issuers.keys import raw_public
+from issuers.registry import add_issuer_key, register_issuer
 from ledger.store.engine import database_url, make_engine
+from passport.config import Settings
 from passport.db import migrate
+from passport.service import Service
+from tests import kit
 
 PG_URL = os.environ.get("SKILLPASS_TEST_PG")
 
@@ -39,6 +44,8 @@ def db_url_and_engine(
         engine.dispose()
         return
     if not PG_URL:
+        if os.environ.get("SKILLPASS_REQUIRE_PG"):
+            pytest.fail("SKILLPASS_REQUIRE_PG is set but SKILLPASS_TEST_PG is not")
         pytest.skip("SKILLPASS_TEST_PG is not set")
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(database_url(PG_URL))
@@ -58,3 +65,67 @@ def db_url_and_engine(
 def engine(db_url_and_engine: tuple[str, Engine]) -> Engine:
     """A migrated, empty database on each engine."""
     return db_url_and_engine[1]
+
+
+PASSPHRASE = "test-passphrase"
+
+
+@pytest.fixture
+def passphrase(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The key passphrase, set in the environment as the service expects."""
+    monkeypatch.setenv("SKILLPASS_KEY_PASSPHRASE", PASSPHRASE)
+    return PASSPHRASE
+
+
+ID_NUMBER = "11010519491231002X"
+
+
+@pytest.fixture
+def service(
+    db_url_and_engine: tuple[str, Engine], tmp_path: Path, passphrase: str
+) -> Iterator[Service]:
+    url, _ = db_url_and_engine
+    service = Service.open(Settings.load(db=url, home=tmp_path), create_keys=True)
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def issuers(service: Service) -> dict[str, kit.Issuer]:
+    issuers = kit.standard_issuers()
+    with service.session() as session:
+        for issuer in issuers.values():
+            t = issuer.trusted
+            register_issuer(
+                session,
+                issuer_id=t.issuer_id,
+                name=t.name,
+                kind=t.kind,
+                uscc=t.uscc,
+                accreditation=t.accreditation,
+                now=kit.EPOCH,
+            )
+            add_issuer_key(
+                session,
+                issuer_id=t.issuer_id,
+                public_key=raw_public(issuer.key.public_key()),
+                valid_from=kit.EPOCH,
+            )
+    service.publish_trust_list()
+    return issuers
+
+
+@pytest.fixture
+def worker(service: Service, issuers: dict[str, kit.Issuer]) -> str:
+    [worker_id] = service.register_workers([(ID_NUMBER.lower(), " 吉𠮷 ")])
+    train, evaluator = issuers["train"], issuers["eval"]
+    outcomes = service.submit(
+        [
+            train.sign(kit.enrolment(worker_id, "train-001", "T-1")),
+            train.sign(kit.completion(worker_id, "train-001", "T-1-done", "T-1")),
+            evaluator.sign(kit.certificate(worker_id, "eval-001", "C-1")),
+            evaluator.sign(kit.certificate(worker_id, "eval-001", "C-2", level=4)),
+        ]
+    )
+    assert all(o.entry for o in outcomes)
+    return worker_id

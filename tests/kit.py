@@ -119,6 +119,10 @@ def make_trust_list(
     )
 
 
+def _serial(ref: str) -> str:
+    return f"{zlib.crc32(ref.encode()) % 10**6:06d}"
+
+
 def certificate(
     worker_id: str, issuer_id: str, ref: str, *, level: int = 5, **extra: Any
 ) -> dict[str, Any]:
@@ -131,7 +135,7 @@ def certificate(
         "certificate_type": "skill_level",
         "occupation_code": "4-10-01-05",
         "skill_level": level,
-        "certificate_no": f"S00005012345624{level}{zlib.crc32(ref.encode()) % 1000000:06d}",
+        "certificate_no": f"S00005012345624{level}{_serial(ref)}",
         "issued_on": "2024-05-08",
         **extra,
     }

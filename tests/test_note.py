@@ -49,7 +49,7 @@ def test_note_cases(case: dict) -> None:
         with pytest.raises(MalformedNote, match="note"):
             open_note(note, verifiers)
     else:
-        with pytest.raises(NoteError, match="invalid signature|no signature by a"):
+        with pytest.raises(NoteError, match=r"invalid signature|no signature by a"):
             open_note(note, verifiers)
 
 
@@ -85,7 +85,7 @@ def test_serverless_checkpoints_match_leaves() -> None:
 
 def test_checkpoint_from_other_origin_refused() -> None:
     verifier = NoteVerifier.from_vkey(SERVERLESS["vkey"])
-    with pytest.raises(MalformedNote, match="origin 'example.com/testdata'"):
+    with pytest.raises(MalformedNote, match=r"origin 'example\.com/testdata'"):
         open_checkpoint(
             SERVERLESS["checkpoints"][3]["note_utf8"], [verifier], origin="other/log"
         )

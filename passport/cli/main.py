@@ -1,2 +1,36 @@
+"""The `skillpass` command line."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
 import typer
-app = typer.Typer()
+
+from passport.cli import admin_cmds, demo_cmd, passport_cmds, verify_cmd
+from passport.cli.common import configure_logging
+
+app = typer.Typer(
+    help="skillpass: lifelong skills e-archive and skills passport.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def main(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log everything.")
+    ] = False,
+) -> None:
+    """Set up logging for every command."""
+    configure_logging(verbose)
+
+
+app.command()(demo_cmd.demo)
+app.command()(admin_cmds.init)
+app.command()(admin_cmds.serve)
+app.command()(admin_cmds.audit)
+app.command()(verify_cmd.verify)
+app.command()(passport_cmds.guidance)
+app.add_typer(passport_cmds.passport_app, name="passport")
+app.add_typer(verify_cmd.trust_list_app, name="trust-list")

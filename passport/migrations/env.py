@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Connection
 
 import issuers.tables  # noqa: F401  (registers the tables on the shared metadata)
 import ledger.store.tables  # noqa: F401
@@ -25,7 +26,7 @@ def run_migrations() -> None:
         _run(opened)
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -1,0 +1,76 @@
+"""What every command shares: options, opening the service, errors to exit codes.
+
+Exit codes: 0 success or valid, 1 a negative answer (invalid, tampered),
+2 a usage error (bad arguments, missing keys or files).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from issuers.errors import IssuerError
+from ledger.errors import LedgerError
+from passport.config import Settings
+from passport.service import Service, ServiceError
+from passport.workers import worker_id_for
+from schemas.identifiers import IdentifierError
+
+OK, NEGATIVE, USAGE = 0, 1, 2
+
+console = Console()
+errors = Console(stderr=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL (default: SKILLPASS_DB, else SQLite)."),
+]
+HomeOption = Annotated[
+    Path | None,
+    typer.Option("--home", help="Data and key directory (default: SKILLPASS_HOME)."),
+]
+
+
+def fail(message: str, code: int = USAGE) -> NoReturn:
+    """Print an error and leave with ``code``."""
+    errors.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def usage_errors() -> Iterator[None]:
+    """Turn the domain's refusals into a clear message and exit code 2."""
+    try:
+        yield
+    except (ServiceError, IssuerError, IdentifierError, LedgerError) as exc:
+        fail(str(exc))
+
+
+def open_service(
+    db: str | None, home: Path | None, *, create_keys: bool = False
+) -> Service:
+    """The service on the chosen database, keys loaded (or created if asked)."""
+    with usage_errors():
+        return Service.open(Settings.load(db=db, home=home), create_keys=create_keys)
+
+
+def resolve_worker(service: Service, worker: str) -> str:
+    """Accept a pseudonymous worker id, or an ID number to derive it from."""
+    if len(worker) == 32 and all(c in "0123456789abcdef" for c in worker):
+        return worker
+    with usage_errors():
+        return worker_id_for(worker, service.keys.pseudonym)
+
+
+def configure_logging(verbose: bool) -> None:
+    """Warnings by default, everything with ``--verbose``."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )

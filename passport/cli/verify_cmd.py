@@ -1,0 +1,135 @@
+"""`skillpass verify` and `skillpass trust-list export`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from passport.cli.common import (
+    NEGATIVE,
+    OK,
+    DbOption,
+    HomeOption,
+    console,
+    fail,
+    open_service,
+)
+from passport.verdict import STATUS_TEXT, Finding, Verdict, verify_offline
+from schemas.catalogue import load_catalogue
+from schemas.trust import TrustList
+from verify.compact import QR_PATH
+from verify.errors import MalformedInput, QrNotFound, VerificationError
+from verify.reader import read_qr_text
+from verify.trust import check_trust_list, load_trust_list
+
+trust_list_app = typer.Typer(help="The signed trust list.", no_args_is_help=True)
+
+YES_NO = {True: "是 yes", False: "否 no", None: "—"}
+
+
+def verify(
+    source: Annotated[
+        str,
+        typer.Argument(
+            metavar="INPUT", help="A passport PDF, an image of its QR, or the QR text."
+        ),
+    ],
+    trust_list: Annotated[
+        Path, typer.Option("--trust-list", help="The signed trust-list file.")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    authority_key: Annotated[
+        str | None,
+        typer.Option(help="Pin the authority's public key (base64) to trust."),
+    ] = None,
+) -> None:
+    """Check a passport offline: exit 0 if authentic and current, 1 if not."""
+    now = dt.datetime.now(dt.UTC)
+    try:
+        signed = load_trust_list(trust_list)
+        trusted = check_trust_list(signed, authority_key=authority_key)
+    except VerificationError as exc:
+        fail(str(exc))
+    verdict = _verdict(source, trusted, now)
+    if as_json:
+        console.print_json(json.dumps(verdict.to_json(now=now), ensure_ascii=False))
+    else:
+        _print(verdict, now)
+    raise typer.Exit(OK if verdict.valid else NEGATIVE)
+
+
+def _verdict(source: str, trusted: TrustList, now: dt.datetime) -> Verdict:
+    """Read INPUT and verify it; a file that is missing or unreadable is a usage error.
+
+    Text that names no existing file is taken as QR text when it holds the
+    ``/V/`` of our URLs, and as a mistyped file name otherwise.
+    """
+    if not Path(source).is_file() and QR_PATH not in source.upper():
+        fail(f"input: {source!r} is not a file, nor QR text with {QR_PATH}")
+    try:
+        qr_text = read_qr_text(source)
+    except QrNotFound as exc:
+        return Verdict(
+            authentic=False,
+            current=None,
+            passport=None,
+            trust_list_version=trusted.version,
+            trust_list_issued_at=trusted.issued_at,
+            findings=[Finding(exc.reason, str(exc))],
+        )
+    except MalformedInput as exc:
+        fail(str(exc))
+    return verify_offline(qr_text, trusted, now=now)
+
+
+def _print(verdict: Verdict, now: dt.datetime) -> None:
+    zh, en = STATUS_TEXT.get(verdict.status, (verdict.status, verdict.status))
+    mark = "[green]✓[/green]" if verdict.valid else "[red]✗[/red]"
+    say = console.print
+    say(f"{mark} {zh} {en}", highlight=False)
+    say(
+        f"  真实 Authentic: {YES_NO[verdict.authentic]}; "
+        f"有效期内 Current: {YES_NO[verdict.current]}",
+        highlight=False,
+    )
+    for finding in verdict.findings:
+        say(f"  原因 reason [{finding.code}]: {finding.message}", highlight=False)
+    passport = verdict.passport
+    if passport is not None:
+        say(
+            f"  持证人 Holder: {passport.masked_name}（身份证尾号 ID ending "
+            f"{passport.id_last4}）; 有效至 valid until {passport.expires_at:%Y-%m-%d}",
+            highlight=False,
+        )
+        catalogue = load_catalogue()
+        for c in passport.certificates:
+            level = f" {catalogue.level_name(c.skill_level)}" if c.skill_level else ""
+            say(
+                f"  证书 Certificate {c.certificate_no}: {c.code}{level}, "
+                f"{c.issued_on}",
+                highlight=False,
+            )
+    age = (now - verdict.trust_list_issued_at).days
+    say(
+        f"  信任列表 Trust list v{verdict.trust_list_version}, {age} 天前签发 "
+        f"issued {age} days ago; 离线核验，未查询撤销状态 checked offline, "
+        "revocation not checked",
+        highlight=False,
+    )
+
+
+@trust_list_app.command("export")
+def export(
+    file: Annotated[Path, typer.Argument(help="Where to write the signed trust list.")],
+    db: DbOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Write the newest signed trust list to FILE."""
+    service = open_service(db, home)
+    signed = service.signed_trust_list()
+    file.write_text(signed.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    console.print(f"trust list v{signed.trust_list.version} written to {file}")

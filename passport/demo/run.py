@@ -1,0 +1,344 @@
+"""The main job on the bundled programme data, end to end.
+
+1. Open (or create) the service in the output directory.
+2. Register the programme's institutions, each with its own key, and
+   publish the trust list.
+3. Sign every worker's history with the issuers' keys and append it through
+   ``Service.submit``, the path the API takes; revocations follow once the
+   entries they name are in the log.
+4. Issue passports for a few workers in different situations.
+5. Verify each passport PDF offline, and show that a QR with one changed
+   character is refused.
+6. Print guidance for one worker, audit the log, and sum up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from rich.console import Console
+from rich.progress import Progress
+
+from issuers.keys import KeyStore, passphrase_from_env, raw_public
+from issuers.registry import add_issuer_key, register_issuer
+from issuers.signing import sign_event
+from issuers.tables import IssuerRow
+from ledger.appender import Outcome
+from passport.config import Settings
+from passport.demo.generator import IssuerSpec, Programme, WorkerHistory, generate
+from passport.guidance import describe, guidance_for
+from passport.issuance import issue_passport
+from passport.pdf import render_passport
+from passport.service import Service, now_utc
+from passport.verdict import STATUS_TEXT, Verdict, verify_offline
+from schemas.events import SignedEvent
+from verify.reader import read_qr_text
+from verify.trust import check_trust_list, load_trust_list
+
+logger = logging.getLogger(__name__)
+
+WORKERS_PER_BATCH = 100
+PASSPORTS = 5
+
+
+@dataclass
+class DemoReport:
+    """Counts and timings of one demo run."""
+
+    workers: int = 0
+    appended: Counter[str] = field(default_factory=Counter)
+    duplicates: int = 0
+    refused: Counter[str] = field(default_factory=Counter)
+    timings: dict[str, float] = field(default_factory=dict)
+    passports: list[Path] = field(default_factory=list)
+    verified: int = 0
+    tampered_refused: int = 0
+
+
+def run_demo(
+    out: Path,
+    *,
+    workers: int,
+    seed: int,
+    db: str | None,
+    console: Console,
+) -> DemoReport:
+    """Run the whole demo into ``out``; return what happened."""
+    report = DemoReport()
+    out.mkdir(parents=True, exist_ok=True)
+    settings = Settings.load(db=db or f"sqlite:///{out / 'skillpass.db'}", home=out)
+    clock = _Stopwatch(report)
+
+    with clock("setup"):
+        service = Service.open(settings, create_keys=True)
+        programme = generate(workers=workers, seed=seed)
+        keys = _register_issuers(service, programme.issuers, settings)
+        service.publish_trust_list()
+    console.print(
+        f"{len(programme.issuers)} 家机构 institutions registered; "
+        f"trust list v{service.trust_list().version}",
+        highlight=False,
+    )
+
+    with clock("append"):
+        _append_histories(service, programme, keys, report, console)
+    appended = sum(report.appended.values())
+    rate = appended / report.timings["append"] if report.timings["append"] else 0.0
+    console.print(
+        f"{appended} entries appended for {report.workers} workers "
+        f"({rate:,.0f}/s), {report.duplicates} already present, "
+        f"{sum(report.refused.values())} refused",
+        highlight=False,
+    )
+
+    trust_file = out / "trust-list.json"
+    trust_file.write_text(
+        service.signed_trust_list().model_dump_json(indent=2) + "\n", encoding="utf-8"
+    )
+    with clock("passports"):
+        chosen = _choose_workers(service, programme)
+        report.passports = _issue_passports(service, chosen, out / "passports")
+    with clock("verify"):
+        _verify_passports(trust_file, report, console)
+    _show_guidance(service, chosen, console)
+    with clock("audit"):
+        audit = service.audit()
+    console.print(
+        f"审计 audit passed: {audit.tree_size} entries, "
+        f"{audit.checkpoints} checkpoints",
+        highlight=False,
+    )
+    console.print(f"trust list written to {trust_file}")
+    return report
+
+
+class _Stopwatch:
+    def __init__(self, report: DemoReport) -> None:
+        self.report = report
+
+    def __call__(self, name: str) -> _Lap:
+        return _Lap(self.report, name)
+
+
+class _Lap:
+    def __init__(self, report: DemoReport, name: str) -> None:
+        self.report, self.name = report, name
+
+    def __enter__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.report.timings[self.name] = time.perf_counter() - self.start
+
+
+def _register_issuers(
+    service: Service, issuers: Iterable[IssuerSpec], settings: Settings
+) -> dict[str, Ed25519PrivateKey]:
+    """Each institution's key (made once, kept encrypted) and its registration.
+
+    In production every institution keeps its own key; the demo plays all of
+    them, so their keys live in the demo's key directory.
+    """
+    store = KeyStore(settings.keys_dir, passphrase_from_env())
+    keys: dict[str, Ed25519PrivateKey] = {}
+    now = now_utc()
+    with service.session() as session:
+        for spec in issuers:
+            name = f"issuers/{spec.issuer_id}"
+            if store.exists(name):
+                keys[spec.issuer_id] = store.signing_key(name)
+                continue
+            keys[spec.issuer_id] = store.create_signing_key(name)
+            if session.get(IssuerRow, spec.issuer_id) is None:
+                register_issuer(
+                    session,
+                    issuer_id=spec.issuer_id,
+                    name=spec.name,
+                    kind=spec.kind,
+                    uscc=spec.uscc,
+                    accreditation=spec.accreditation,
+                    system=spec.system,
+                    now=now,
+                )
+            add_issuer_key(
+                session,
+                issuer_id=spec.issuer_id,
+                public_key=raw_public(keys[spec.issuer_id].public_key()),
+                valid_from=dt.datetime(2015, 1, 1, tzinfo=dt.UTC),
+            )
+    return keys
+
+
+def _append_histories(
+    service: Service,
+    programme: Programme,
+    keys: dict[str, Ed25519PrivateKey],
+    report: DemoReport,
+    console: Console,
+) -> None:
+    """Sign and append every history in batches, revocations after their targets."""
+    batch: list[SignedEvent] = []
+    pending: list[dict[str, Any]] = []
+
+    def sign(event: dict[str, Any]) -> SignedEvent:
+        return sign_event(event, private_key=keys[event["issuer_id"]])
+
+    def flush() -> None:
+        outcomes = service.submit(batch)
+        _count(batch, outcomes, report)
+        located = {
+            (
+                o.entry.event["worker_id"],
+                o.entry.event["issuer_id"],
+                o.entry.event["ref"],
+            ): o.entry
+            for o in outcomes
+            if o.entry is not None
+        }
+        batch.clear()
+        for revocation in pending:
+            target = located.get(
+                (
+                    revocation["worker_id"],
+                    revocation.pop("target_issuer_id"),
+                    revocation.pop("target_ref"),
+                )
+            )
+            if target is None:
+                report.refused["unresolved_revocation"] += 1
+                continue
+            revocation["target_log_index"] = target.log_index
+            revocation["target_leaf_hash"] = target.leaf_hash.hex()
+            batch.append(sign(revocation))
+        pending.clear()
+
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(
+            "签名并写入账本 signing and appending", total=programme.worker_count
+        )
+        histories = programme.workers()
+        while chunk := list(itertools.islice(histories, WORKERS_PER_BATCH)):
+            worker_ids = service.register_workers(
+                [(h.id_number, h.name) for h in chunk]
+            )
+            for history, worker_id in zip(chunk, worker_ids, strict=True):
+                for draft in history.events:
+                    event = {**draft, "worker_id": worker_id}
+                    if event["kind"] == "entry.revoked":
+                        pending.append(event)
+                    else:
+                        batch.append(sign(event))
+            flush()
+            report.workers += len(chunk)
+            progress.advance(task, len(chunk))
+        flush()
+
+
+def _count(
+    batch: list[SignedEvent], outcomes: list[Outcome], report: DemoReport
+) -> None:
+    for signed, outcome in zip(batch, outcomes, strict=True):
+        if outcome.refused is not None:
+            report.refused[outcome.refused.reason] += 1
+            logger.warning("refused %s: %s", signed.event["kind"], outcome.refused)
+        elif outcome.duplicate:
+            report.duplicates += 1
+        else:
+            report.appended[signed.event["kind"]] += 1
+
+
+def _choose_workers(service: Service, programme: Programme) -> list[tuple[str, str]]:
+    """A few workers in different situations, with why each was chosen."""
+    wanted: list[tuple[str, Callable[[WorkerHistory], bool]]] = [
+        ("罕见字姓名 rare character in the name", lambda h: "𠮷" in h.name),
+        ("扩展A区汉字 CJK Extension A name", lambda h: "䶮" in h.name),
+        ("少数民族姓名 name with a middle dot", lambda h: "·" in h.name),
+        ("证书较多 several certificates", lambda h: _certificates(h) >= 3),
+        (
+            "有撤销记录 a revoked entry",
+            lambda h: any(e["kind"] == "entry.revoked" for e in h.events),
+        ),
+    ]
+    chosen: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for why, test in wanted:
+        for history in programme.workers():
+            if history.id_number not in seen and test(history):
+                seen.add(history.id_number)
+                [worker_id] = service.register_workers(
+                    [(history.id_number, history.name)]
+                )
+                chosen.append((why, worker_id))
+                break
+    return chosen[:PASSPORTS]
+
+
+def _certificates(history: WorkerHistory) -> int:
+    return sum(1 for e in history.events if e["kind"] == "certificate.issued")
+
+
+def _issue_passports(
+    service: Service, chosen: list[tuple[str, str]], folder: Path
+) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for number, (_, worker_id) in enumerate(chosen, start=1):
+        view = issue_passport(service, worker_id)
+        path = folder / f"passport-{number}-{view.passport_id}.pdf"
+        render_passport(view, path)
+        paths.append(path)
+    return paths
+
+
+def _verify_passports(trust_file: Path, report: DemoReport, console: Console) -> None:
+    """Verify each PDF as an employer would: offline, with the trust-list file."""
+    trust_list = check_trust_list(load_trust_list(trust_file))
+    now = now_utc()
+    for path in report.passports:
+        qr_text = read_qr_text(str(path))
+        verdict = verify_offline(qr_text, trust_list, now=now)
+        report.verified += verdict.valid
+        tampered = verify_offline(_change_one_character(qr_text), trust_list, now=now)
+        report.tampered_refused += not tampered.valid
+        console.print(
+            f"{path.name}: {_label(verdict)}; "
+            f"改动一个字符 one character changed: {_label(tampered)}",
+            highlight=False,
+        )
+
+
+def _label(verdict: Verdict) -> str:
+    zh, en = STATUS_TEXT[verdict.status]
+    if verdict.valid:
+        return f"{zh} {en}"
+    return f"拒绝 refused, {zh} {en} ({verdict.findings[0].message})"
+
+
+def _change_one_character(qr_text: str) -> str:
+    """The QR text with one payload character replaced by another valid one."""
+    position = len(qr_text) - len(qr_text) // 3
+    original = qr_text[position]
+    replacement = "A" if original != "A" else "B"
+    return qr_text[:position] + replacement + qr_text[position + 1 :]
+
+
+def _show_guidance(
+    service: Service, chosen: list[tuple[str, str]], console: Console
+) -> None:
+    if not chosen:
+        return
+    why, worker_id = chosen[-2] if len(chosen) > 1 else chosen[0]
+    console.print(f"晋升指引 promotion guidance ({why}):", highlight=False)
+    archive = service.archive(worker_id)
+    for zh, en in describe(guidance_for(archive, as_of=now_utc().date())):
+        console.print(f"  {zh}", highlight=False)
+        console.print(f"    {en}", style="dim", highlight=False)

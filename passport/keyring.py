@@ -1,0 +1,66 @@
+"""The service's own keys: authority, log, passport signer, worker pseudonyms.
+
+``create`` makes them once, explicitly (``skillpass init``); ``load`` never
+makes a key, so a wrong passphrase or a missing file stops the service.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy.orm import Session
+
+from issuers.keys import KeyStore, raw_public
+from issuers.registry import PASSPORT_SIGNER, add_service_key
+from ledger.note import NoteSigner
+
+AUTHORITY, LOG, PSEUDONYM = "authority", "log", "pseudonym"
+
+
+@dataclass(frozen=True)
+class ServiceKeys:
+    """Private keys the service signs with, and the pseudonym secret."""
+
+    authority: Ed25519PrivateKey
+    log: NoteSigner
+    passport_signer: Ed25519PrivateKey
+    pseudonym: bytes
+
+
+def create(store: KeyStore, *, origin: str) -> ServiceKeys:
+    """Generate every service key; refuse if any of them exists already."""
+    return ServiceKeys(
+        authority=store.create_signing_key(AUTHORITY),
+        log=NoteSigner(origin, store.create_signing_key(LOG)),
+        passport_signer=store.create_signing_key(PASSPORT_SIGNER),
+        pseudonym=store.create_secret(PSEUDONYM),
+    )
+
+
+def load(store: KeyStore, *, origin: str) -> ServiceKeys:
+    """Load every service key; raise KeyStoreError naming the one that fails."""
+    return ServiceKeys(
+        authority=store.signing_key(AUTHORITY),
+        log=NoteSigner(origin, store.signing_key(LOG)),
+        passport_signer=store.signing_key(PASSPORT_SIGNER),
+        pseudonym=store.secret(PSEUDONYM),
+    )
+
+
+def exists(store: KeyStore) -> bool:
+    """Whether the service keys have been created in this key store."""
+    return store.exists(AUTHORITY)
+
+
+def register(session: Session, keys: ServiceKeys, *, now: dt.datetime) -> None:
+    """Record the public halves that go on the trust list."""
+    for role, key in (
+        (AUTHORITY, keys.authority),
+        (LOG, keys.log.private_key),
+        (PASSPORT_SIGNER, keys.passport_signer),
+    ):
+        add_service_key(
+            session, role=role, public_key=raw_public(key.public_key()), valid_from=now
+        )

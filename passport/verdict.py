@@ -1,0 +1,127 @@
+"""What a person or a machine is told about a passport: the verdict and why.
+
+The checks in ``verify`` raise; this module collects their reasons into one
+answer to three questions: is it authentic, is it current, whose is it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from schemas.trust import TrustList
+from verify.compact import CompactPassport
+from verify.errors import VerificationError
+from verify.passport import check_current, open_passport
+
+# Chinese first, English beside: the words shown for each outcome.
+STATUS_TEXT = {
+    "valid": ("有效", "valid"),
+    "malformed": ("无法识别的二维码", "not a skillpass QR code"),
+    "qr_not_found": ("未找到二维码", "no QR code found"),
+    "unknown_signer": ("签发方不在信任列表中", "signer not on the trust list"),
+    "key_compromised": ("签发密钥已泄露", "signed by a compromised key"),
+    "bad_signature": ("签名无效，内容可能被篡改", "signature invalid; content altered"),
+    "not_current": ("签发时密钥不在有效期内", "key not valid when issued"),
+    "expired": ("已过期", "expired"),
+    "not_yet_valid": ("尚未生效", "not yet valid"),
+    "revoked": ("已撤销", "revoked"),
+    "holder_erased": ("持证人个人信息已删除", "holder data erased"),
+    "status_unavailable": ("无法查询状态", "status could not be checked"),
+    "unknown_passport": ("系统中无此护照", "passport unknown to the service"),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One reason, with a stable code and a message naming the value."""
+
+    code: str
+    message: str
+
+
+@dataclass
+class Verdict:
+    """The answer about one passport."""
+
+    authentic: bool
+    current: bool | None
+    passport: CompactPassport | None
+    trust_list_version: int
+    trust_list_issued_at: dt.datetime
+    findings: list[Finding] = field(default_factory=list)
+    online: bool = False
+
+    @property
+    def valid(self) -> bool:
+        """Authentic and current with nothing against it."""
+        return self.authentic and bool(self.current) and not self.findings
+
+    @property
+    def status(self) -> str:
+        """``valid`` or the code of the first reason against it."""
+        return "valid" if self.valid else self.findings[0].code
+
+    def to_json(self, *, now: dt.datetime) -> dict[str, Any]:
+        """A machine-readable form for ``--json`` and the API."""
+        passport = self.passport
+        return {
+            "valid": self.valid,
+            "status": self.status,
+            "authentic": self.authentic,
+            "current": self.current,
+            "online": self.online,
+            "reasons": [{"code": f.code, "message": f.message} for f in self.findings],
+            "trust_list": {
+                "version": self.trust_list_version,
+                "issued_at": self.trust_list_issued_at.isoformat(),
+                "age_days": (now - self.trust_list_issued_at).days,
+            },
+            "passport": None if passport is None else _passport_json(passport),
+        }
+
+
+def _passport_json(passport: CompactPassport) -> dict[str, Any]:
+    return {
+        "passport_id": passport.passport_id,
+        "issued_at": passport.issued_at.isoformat(),
+        "expires_at": passport.expires_at.isoformat(),
+        "holder": {"masked_name": passport.masked_name, "id_last4": passport.id_last4},
+        "tree_size": passport.tree_size,
+        "certificates": [
+            {
+                "certificate_type": str(c.certificate_type),
+                "code": c.code,
+                "skill_level": c.skill_level,
+                "certificate_no": c.certificate_no,
+                "issued_on": c.issued_on.isoformat(),
+            }
+            for c in passport.certificates
+        ],
+    }
+
+
+def verify_offline(qr_text: str, trust_list: TrustList, *, now: dt.datetime) -> Verdict:
+    """Check authenticity, then currency, collecting every reason."""
+    verdict = Verdict(
+        authentic=False,
+        current=None,
+        passport=None,
+        trust_list_version=trust_list.version,
+        trust_list_issued_at=trust_list.issued_at,
+    )
+    try:
+        opened = open_passport(qr_text, trust_list)
+    except VerificationError as exc:
+        verdict.findings.append(Finding(exc.reason, str(exc)))
+        return verdict
+    verdict.authentic = True
+    verdict.passport = opened.passport
+    try:
+        check_current(opened.passport, now=now)
+        verdict.current = True
+    except VerificationError as exc:
+        verdict.current = False
+        verdict.findings.append(Finding(exc.reason, str(exc)))
+    return verdict

@@ -1,0 +1,58 @@
+"""The FastAPI application: the API under /api/v1 and the page for people at /v/."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from ledger.errors import LogBusy, ProofRequestError
+from passport.service import Service, ServiceError
+from passport.web import api, log_api, page
+from schemas.api import Problem
+from schemas.identifiers import IdentifierError
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_S = 1
+
+
+def create_app(service: Service) -> FastAPI:
+    """The app serving ``service``; OpenAPI at /docs."""
+    app = FastAPI(
+        title="skillpass",
+        summary="职业技能电子档案与技能护照 Skills e-archive and skills passport",
+        version="0.1.0",
+    )
+    app.state.service = service
+    app.include_router(api.router)
+    app.include_router(log_api.router)
+    app.include_router(page.router)
+    _add_error_handlers(app)
+    return app
+
+
+def _problem(status: int, reason: str, detail: str, **headers: str) -> JSONResponse:
+    body = Problem(reason=reason, detail=detail)
+    return JSONResponse(body.model_dump(exclude_none=True), status, headers=headers)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """One place where domain errors become status codes and clear bodies."""
+
+    @app.exception_handler(LogBusy)
+    async def busy(_: Request, exc: LogBusy) -> JSONResponse:
+        return _problem(503, "busy", str(exc), **{"Retry-After": str(RETRY_AFTER_S)})
+
+    @app.exception_handler(ProofRequestError)
+    async def out_of_range(_: Request, exc: ProofRequestError) -> JSONResponse:
+        return _problem(404, "not_found", str(exc))
+
+    @app.exception_handler(ServiceError)
+    async def not_served(_: Request, exc: ServiceError) -> JSONResponse:
+        return _problem(404, "not_found", str(exc))
+
+    @app.exception_handler(IdentifierError)
+    async def bad_identifier(_: Request, exc: IdentifierError) -> JSONResponse:
+        return _problem(422, "bad_identifier", str(exc))

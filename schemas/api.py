@@ -1,0 +1,88 @@
+"""Bodies of the HTTP API beyond the events and the trust list themselves."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SubmitResult(_Body):
+    """What became of one submitted event."""
+
+    status: Literal["appended", "duplicate", "refused"]
+    log_index: int | None = None
+    leaf_hash: str | None = None
+    reason: str | None = Field(default=None, description="a stable code when refused")
+    detail: str | None = None
+
+
+class WorkerRegistration(_Body):
+    """A worker's identity, sent once to obtain the pseudonymous id."""
+
+    id_number: str = Field(description="居民身份证号, 18 or 15 characters")
+    name: str = Field(min_length=1, max_length=100)
+
+
+class WorkerRegistered(_Body):
+    """The pseudonymous id that events carry."""
+
+    worker_id: str
+
+
+class ArchiveRecord(_Body):
+    """One entry of a worker's archive."""
+
+    log_index: int
+    leaf_hash: str
+    kind: str
+    event: dict[str, Any]
+    revoked_by: int | None
+
+
+class ArchiveView(_Body):
+    """A worker's whole archive."""
+
+    worker_id: str
+    records: list[ArchiveRecord]
+
+
+class PassportRequest(_Body):
+    """What the worker chooses to show, and for how long."""
+
+    sections: list[Literal["certificates", "training", "employment", "guidance"]] = [
+        "certificates",
+        "training",
+        "employment",
+        "guidance",
+    ]
+    valid_days: int = Field(default=90, ge=1, le=3660)
+
+
+class VerifyRequest(_Body):
+    """A scanned QR text, and who is checking when they say so."""
+
+    qr: str = Field(max_length=2000)
+    verifier: str | None = Field(default=None, max_length=200)
+
+
+class Problem(_Body):
+    """An error body: a stable code and a message saying what and where."""
+
+    reason: str
+    detail: str
+    retry_after: int | None = None
+
+
+class VerificationEntry(_Body):
+    """One logged verification, as the holder sees it."""
+
+    passport_id: str
+    verified_at: dt.datetime
+    result: str
+    verifier: str | None

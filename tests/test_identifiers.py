@@ -1,0 +1,79 @@
+"""GB 11643 ID numbers and GB 32100 credit codes, on the values of FACTS.md §3."""
+
+from __future__ import annotations
+
+import pytest
+
+from schemas.identifiers import (
+    IdentifierError,
+    certificate_no_level,
+    check_uscc,
+    id_check_char,
+    normalize_id_number,
+    uscc_check_char,
+)
+
+# verified by hand against the standard's weights in domain/FACTS.md §3.1
+ID_NUMBERS = ["11010519491231002X", "360426199101010071", "120103198806018241"]
+# verified in domain/FACTS.md §3.2
+USCC_VALID = ["91110000600037341L", "91350100M000100Y43", "91110108551385082Q"]
+
+
+@pytest.mark.parametrize("id_number", ID_NUMBERS)
+def test_id_check_character(id_number: str) -> None:
+    assert id_check_char(id_number[:17]) == id_number[17]
+    assert normalize_id_number(id_number) == id_number
+
+
+def test_id_fifteen_digits_upgraded() -> None:
+    assert normalize_id_number("110105491231002") == "11010519491231002X"
+
+
+def test_id_lowercase_x_accepted_and_stored_uppercase() -> None:
+    assert normalize_id_number(" 11010519491231002x ") == "11010519491231002X"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("110105194912310021", "id number: check character is 1, expected X"),
+        ("110105194913310021", "id number: birth date 19491331 is not a date"),
+        ("1101051949123100", "expected 18 characters .* got 16 characters"),
+        ("11010519491231002XX", "got 19 characters"),
+        ("1101051949123100AX", "expected 18 characters"),
+    ],
+)
+def test_id_refused(raw: str, message: str) -> None:
+    with pytest.raises(IdentifierError, match=message):
+        normalize_id_number(raw)
+
+
+@pytest.mark.parametrize("code", USCC_VALID)
+def test_uscc_valid(code: str) -> None:
+    assert uscc_check_char(code[:17]) == code[17]
+    check_uscc(code)
+
+
+def test_uscc_blog_example_fails() -> None:
+    # the blog example quoted in FACTS.md §3.2 is known to fail its check
+    with pytest.raises(IdentifierError, match="check character is D, expected 7"):
+        check_uscc("91310115MA1H8R7C6D")
+
+
+@pytest.mark.parametrize("code", ["91110000600037341", "91110000600037341I"])
+def test_uscc_malformed(code: str) -> None:
+    with pytest.raises(IdentifierError, match="expected 18 characters of"):
+        check_uscc(code)
+
+
+@pytest.mark.parametrize(
+    ("number", "level"),
+    [
+        ("S000050000101245000001", 5),
+        ("Y000050000152221000042", 1),
+        ("S000050000101246000001", None),  # level 6 does not exist
+        ("ZX50000131240000001", None),  # not the national layout
+    ],
+)
+def test_certificate_no_level(number: str, level: int | None) -> None:
+    assert certificate_no_level(number) == level

@@ -1,0 +1,165 @@
+"""The service end to end on both engines: keys, submit, passports, verification."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import zlib
+from pathlib import Path
+
+import pytest
+
+from issuers.errors import KeyStoreError
+from passport.config import Settings
+from passport.issuance import PassportOptions, issue_passport
+from passport.service import Service, ServiceError
+from passport.verdict import verify_offline
+from passport.verification import verification_log, verify_online
+from tests import kit
+from tests.conftest import ID_NUMBER
+from verify.compact import parse_qr_text
+
+
+def test_worker_id_is_a_keyed_hash_of_the_normalised_id(
+    service: Service, worker: str
+) -> None:
+    fifteen = "110105491231002"
+    assert service.register_workers([(fifteen, "吉𠮷")]) == [worker]
+    identity = service.identity(worker)
+    assert (identity.id_number, identity.name) == (ID_NUMBER, "吉𠮷")
+    for entry in service.log.worker_entries(worker):
+        assert ID_NUMBER not in entry.leaf_data.decode()
+        assert "吉" not in entry.leaf_data.decode()
+
+
+def test_keys_are_never_made_again_when_loading_fails(
+    service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key_file = tmp_path / "keys" / "authority.pem"
+    before = key_file.read_bytes()
+    assert b"ENCRYPTED PRIVATE KEY" in before
+    monkeypatch.setenv("SKILLPASS_KEY_PASSPHRASE", "wrong")
+    settings = Settings.load(db=service.settings.db_url, home=tmp_path)
+    with pytest.raises(KeyStoreError, match=r"cannot decrypt .*authority\.pem"):
+        Service.open(settings, create_keys=True)
+    monkeypatch.delenv("SKILLPASS_KEY_PASSPHRASE")
+    with pytest.raises(KeyStoreError, match="SKILLPASS_KEY_PASSPHRASE is not set"):
+        Service.open(settings)
+    assert key_file.read_bytes() == before
+
+
+def test_missing_key_file_is_an_error_not_a_new_key(
+    service: Service, tmp_path: Path, passphrase: str
+) -> None:
+    (tmp_path / "keys" / "log.pem").unlink()
+    settings = Settings.load(db=service.settings.db_url, home=tmp_path)
+    with pytest.raises(KeyStoreError, match="key log: not found"):
+        Service.open(settings, create_keys=True)
+    assert not (tmp_path / "keys" / "log.pem").exists()
+
+
+def test_passport_verifies_offline_and_online(service: Service, worker: str) -> None:
+    view = issue_passport(service, worker)
+    assert view.holder.name == "吉𠮷" and view.holder.masked_name == "吉*"
+    assert [c.certificate_no[15] for c in view.certificates] == ["4", "5"]
+    assert [line.level_name for line in view.levels] == ["四级/中级工"]
+    now = view.issued_at + dt.timedelta(days=1)
+    verdict = verify_offline(view.qr_text, service.trust_list(), now=now)
+    assert verdict.valid and verdict.passport is not None
+    assert verdict.passport.id_last4 == "002X"
+    assert {c.certificate_no for c in verdict.passport.certificates} == {
+        c.certificate_no for c in view.certificates
+    }
+    online = verify_online(service, view.qr_text, now=now, verifier="某养老院")
+    assert online.valid, online.findings
+    [logged] = verification_log(service, worker)
+    assert (logged.result, logged.verifier) == ("valid", "某养老院")
+
+
+@pytest.mark.parametrize(
+    ("shift", "status"),
+    [
+        (dt.timedelta(days=-1), "not_yet_valid"),
+        (dt.timedelta(days=30), "expired"),
+    ],
+)
+def test_passport_outside_its_dates(
+    service: Service, worker: str, shift: dt.timedelta, status: str
+) -> None:
+    view = issue_passport(service, worker, options=PassportOptions(valid_days=30))
+    verdict = verify_offline(
+        view.qr_text, service.trust_list(), now=view.issued_at + shift
+    )
+    assert verdict.authentic and verdict.current is False
+    assert verdict.status == status
+
+
+def _reencode(qr_text: str, cose: bytes) -> str:
+    url, _ = parse_qr_text(qr_text)
+    encoded = base64.b32encode(zlib.compress(cose, 9)).decode().rstrip("=")
+    return f"{url}/V/{encoded}"
+
+
+def test_forged_or_foreign_passport_is_refused(service: Service, worker: str) -> None:
+    view = issue_passport(service, worker)
+    now = view.issued_at
+    _, cose = parse_qr_text(view.qr_text)
+    forged = bytearray(cose)
+    forged[40] ^= 0x01
+    verdict = verify_offline(
+        _reencode(view.qr_text, bytes(forged)), service.trust_list(), now=now
+    )
+    assert not verdict.valid and verdict.status in {"bad_signature", "malformed"}
+
+    stranger = service.trust_list().model_copy(update={"passport_signers": []})
+    verdict = verify_offline(view.qr_text, stranger, now=now)
+    assert verdict.status == "unknown_signer"
+    assert "is not a passport signer on trust list" in verdict.findings[0].message
+
+    elsewhere = view.qr_text.replace("HTTP://127.0.0.1:8000", "HTTPS://EVIL.EXAMPLE")
+    verdict = verify_offline(elsewhere, service.trust_list(), now=now)
+    assert verdict.status == "malformed"
+    assert "expected HTTP://127.0.0.1:8000" in verdict.findings[0].message
+
+
+def test_revoked_certificate_shows_online(
+    service: Service, worker: str, issuers: dict[str, kit.Issuer]
+) -> None:
+    view = issue_passport(service, worker)
+    target = service.log.entry(view.certificates[0].log_index)
+    [outcome] = service.submit(
+        [
+            issuers["eval"].sign(
+                {
+                    "kind": "entry.revoked",
+                    "worker_id": worker,
+                    "issuer_id": "eval-001",
+                    "ref": "R-1",
+                    "signed_at": "2025-01-01T00:00:00Z",
+                    "target_log_index": target.log_index,
+                    "target_leaf_hash": target.leaf_hash.hex(),
+                    "reason": "考核舞弊 exam misconduct",
+                    "revoked_on": "2025-01-01",
+                }
+            )
+        ]
+    )
+    assert outcome.entry is not None
+    verdict = verify_online(service, view.qr_text, now=view.issued_at)
+    assert verdict.status == "revoked"
+    assert (
+        "revoked on 2025-01-01: 考核舞弊 exam misconduct" in verdict.findings[0].message
+    )
+    assert verify_offline(view.qr_text, service.trust_list(), now=view.issued_at).valid
+    again = issue_passport(service, worker)
+    assert [c.log_index for c in again.certificates] == [view.certificates[1].log_index]
+
+
+def test_unknown_worker_gets_no_passport(service: Service) -> None:
+    with pytest.raises(ServiceError, match=r"worker: 0+ is not registered"):
+        issue_passport(service, "0" * 32)
+
+
+def test_audit_passes_on_a_fresh_log(service: Service, worker: str) -> None:
+    report = service.audit()
+    assert (report.tree_size, report.workers) == (4, 1)

@@ -1,0 +1,146 @@
+"""The HTTP API and the verification page, through the real app on both engines."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Iterator
+
+import pytest
+import rfc8785
+from fastapi.testclient import TestClient
+from pypdf import PdfReader
+
+from ledger import merkle
+from ledger.checkpoint import open_checkpoint
+from ledger.note import NoteVerifier
+from passport.service import Service
+from passport.web.app import create_app
+from tests import kit
+from verify.reader import read_qr_text
+
+
+@pytest.fixture
+def client(service: Service) -> Iterator[TestClient]:
+    with TestClient(create_app(service)) as client:
+        yield client
+
+
+def test_submit_register_and_read_archive(
+    client: TestClient, issuers: dict[str, kit.Issuer]
+) -> None:
+    response = client.post(
+        "/api/v1/workers", json={"id_number": "360426199101010071", "name": "刘䶮"}
+    )
+    assert response.status_code == 201
+    worker_id = response.json()["worker_id"]
+    signed = issuers["train"].sign(kit.enrolment(worker_id, "train-001", "T-9"))
+    body = signed.model_dump(mode="json")
+
+    first = client.post("/api/v1/events", json=body)
+    assert first.status_code == 201, first.text
+    assert first.json()["status"] == "appended" and first.json()["log_index"] == 0
+    again = client.post("/api/v1/events", json=body)
+    assert (again.status_code, again.json()["status"]) == (200, "duplicate")
+
+    body["event"]["planned_hours"] = 81
+    refused = client.post("/api/v1/events", json=body)
+    assert refused.status_code == 422
+    assert refused.json()["reason"] == "bad_signature"
+
+    archive = client.get(f"/api/v1/workers/{worker_id}/archive").json()
+    assert [r["kind"] for r in archive["records"]] == ["training.enrolled"]
+    assert "刘䶮" not in client.get("/api/v1/log/entries/0").text
+
+
+def test_bad_id_number_is_a_clear_422(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/workers", json={"id_number": "110105194912310021", "name": "张三"}
+    )
+    assert response.status_code == 422
+    assert response.json() == {
+        "reason": "bad_identifier",
+        "detail": "id number: check character is 1, expected X",
+    }
+
+
+def test_passport_pdf_and_page(client: TestClient, worker: str, tmp_path) -> None:
+    response = client.post(
+        f"/api/v1/workers/{worker}/passports", json={"valid_days": 30}
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert "吉𠮷" in PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+    pdf = tmp_path / "p.pdf"
+    pdf.write_bytes(response.content)
+    qr_text = read_qr_text(str(pdf))
+
+    verdict = client.post(
+        "/api/v1/verify", json={"qr": qr_text, "verifier": "某养老院"}
+    )
+    assert verdict.json()["status"] == "valid"
+    assert verdict.json()["passport"]["holder"] == {
+        "masked_name": "吉*",
+        "id_last4": "002X",
+    }
+
+    path = qr_text[qr_text.index("/V/") :]
+    page = client.get(path)
+    assert page.status_code == 200
+    assert 'data-status="valid"' in page.text and "吉*" in page.text
+    assert "002X" in page.text and "有效" in page.text
+    english = client.get(path.lower().replace("/v/", "/v/", 1) + "?lang=en")
+    assert "Holder (compare with the ID card)" in english.text
+
+    tampered = path[:-5] + ("A" if path[-5] != "A" else "B") + path[-4:]
+    bad = client.get(tampered)
+    assert 'data-status="valid"' not in bad.text and "✗" in bad.text
+
+    log = client.get(f"/api/v1/workers/{worker}/verifications").json()
+    assert [row["verifier"] for row in log] == ["web page", "web page", "某养老院"]
+
+
+def test_log_endpoints_check_with_the_trust_list_key(
+    client: TestClient, worker: str
+) -> None:
+    trust_list = client.get("/api/v1/trust-list").json()["trust_list"]
+    verifier = NoteVerifier.from_vkey(trust_list["log"]["verifier_key"])
+    note = client.get("/api/v1/log/checkpoint")
+    assert note.headers["content-type"].startswith("text/plain")
+    checkpoint = open_checkpoint(
+        note.text, [verifier], origin=trust_list["log"]["origin"]
+    )
+    assert checkpoint.tree_size == 4
+    for index in range(4):
+        entry = client.get(f"/api/v1/log/entries/{index}").json()
+        leaf = merkle.leaf_hash(rfc8785.dumps(entry))
+        proof = client.get(
+            "/api/v1/log/proof/inclusion", params={"index": index, "tree_size": 4}
+        ).json()
+        assert base64.b64decode(proof["leaf_hash"]) == leaf
+        merkle.verify_inclusion(
+            leaf,
+            index,
+            4,
+            [base64.b64decode(h) for h in proof["hashes"]],
+            checkpoint.root_hash,
+        )
+    missing = client.get(
+        "/api/v1/log/proof/inclusion", params={"index": 4, "tree_size": 4}
+    )
+    assert missing.status_code == 404
+    assert (
+        missing.json()["detail"] == "inclusion proof: index 4 is not below tree size 4"
+    )
+    same = client.get("/api/v1/log/proof/consistency", params={"first": 4, "second": 4})
+    assert same.json()["hashes"] == []
+    beyond = client.get(
+        "/api/v1/log/proof/consistency", params={"first": 2, "second": 9}
+    )
+    assert beyond.status_code == 404
+
+
+def test_openapi_is_served(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert "/api/v1/events" in spec["paths"]
+    assert client.get("/docs").status_code == 200
