@@ -101,8 +101,9 @@ def inclusion_ranges(index: int, tree_size: int) -> list[Range]:
 def consistency_ranges(first: int, second: int) -> list[Range]:
     """The ranges whose hashes form PROOF(first, D[second]), per RFC 9162 §2.1.4.1.
 
-    ``first == second`` gives the empty proof; ``first == 0`` is refused, as
-    C2SP tlog-witness does, because an empty tree is consistent with anything.
+    ``first == second`` gives the empty proof. ``first == 0`` is refused:
+    RFC 9162 defines no proof from the empty tree, which is consistent with
+    any tree (C2SP tlog-witness accepts it with an empty proof, no request).
     """
     if not 0 < first <= second:
         raise ProofRequestError(

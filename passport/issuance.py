@@ -46,12 +46,8 @@ from schemas.passport import (
     PassportView,
     TrainingLine,
 )
-from verify.compact import (
-    CompactCertificate,
-    CompactPassport,
-    sign_compact,
-    to_qr_text,
-)
+from verify.compact import CompactCertificate, CompactPassport, sign_compact
+from verify.qrtext import to_qr_text
 
 logger = logging.getLogger(__name__)
 

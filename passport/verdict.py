@@ -18,7 +18,7 @@ from verify.passport import check_current, open_passport
 # Chinese first, English beside: the words shown for each outcome.
 STATUS_TEXT = {
     "valid": ("有效", "valid"),
-    "malformed": ("无法识别的二维码", "not a skillpass QR code"),
+    "malformed": ("二维码内容无效或被改动", "QR content invalid or altered"),
     "qr_not_found": ("未找到二维码", "no QR code found"),
     "unknown_signer": ("签发方不在信任列表中", "signer not on the trust list"),
     "key_compromised": ("签发密钥已泄露", "signed by a compromised key"),

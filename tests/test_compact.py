@@ -22,17 +22,14 @@ from verify.compact import (
     CompactCertificate,
     CompactPassport,
     decode_claims,
-    deflate,
     encode_claims,
-    inflate,
-    parse_qr_text,
     peek_unverified,
     sign_compact,
-    to_qr_text,
     verify_compact,
 )
 from verify.cose import decode_sign1, sig_structure, sign1
 from verify.errors import BadSignature, MalformedInput, VerificationError
+from verify.qrtext import deflate, inflate, parse_qr_text, to_qr_text
 
 DCC = Path(__file__).parent / "data" / "dcc"
 DCC_EXPECTED = json.loads((DCC / "expected.json").read_text())

@@ -16,14 +16,9 @@ from reportlab.lib.units import cm
 from reportlab.pdfgen.canvas import Canvas
 
 from schemas.events import CertificateType
-from verify.compact import (
-    CompactCertificate,
-    CompactPassport,
-    parse_qr_text,
-    sign_compact,
-    to_qr_text,
-)
+from verify.compact import CompactCertificate, CompactPassport, sign_compact
 from verify.errors import MalformedInput, QrNotFound
+from verify.qrtext import parse_qr_text, to_qr_text
 from verify.reader import read_qr_text
 
 KEY = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"reader").digest())

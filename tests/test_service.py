@@ -17,7 +17,7 @@ from passport.verdict import verify_offline
 from passport.verification import verification_log, verify_online
 from tests import kit
 from tests.conftest import ID_NUMBER
-from verify.compact import parse_qr_text
+from verify.qrtext import parse_qr_text
 
 
 def test_worker_id_is_a_keyed_hash_of_the_normalised_id(

@@ -20,12 +20,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from schemas.trust import TrustedKey, TrustList
-from verify.compact import (
-    CompactPassport,
-    parse_qr_text,
-    peek_unverified,
-    verify_compact,
-)
+from verify.compact import CompactPassport, peek_unverified, verify_compact
 from verify.errors import (
     Expired,
     KeyCompromised,
@@ -33,6 +28,7 @@ from verify.errors import (
     NotYetValid,
     UntrustedSigner,
 )
+from verify.qrtext import parse_qr_text
 from verify.trust import key_window_contains, public_key
 
 CLOCK_SKEW = dt.timedelta(minutes=5)

@@ -4,7 +4,7 @@ A ``source`` that names an existing file is read as a file: a PDF (by its
 ``%PDF`` magic bytes) is rendered page by page at 200 dpi with pdfium, any
 other file is opened as an image with Pillow; zxing-cpp finds the QR codes.
 A ``source`` that names no file is taken as the QR text itself and returned
-trimmed, unchecked: ``verify.compact.parse_qr_text`` judges it. So a
+trimmed, unchecked: ``verify.qrtext.parse_qr_text`` judges it. So a
 mistyped path comes back as text that does not parse; a CLI that wants to
 call it a usage error should test for the file itself first.
 """
@@ -19,8 +19,8 @@ import pypdfium2  # type: ignore[import-untyped]
 import zxingcpp
 from PIL import Image, UnidentifiedImageError
 
-from verify.compact import parse_qr_text
 from verify.errors import MalformedInput, QrNotFound
+from verify.qrtext import parse_qr_text
 
 PDF_MAGIC = b"%PDF"
 RENDER_DPI = 200

@@ -21,8 +21,8 @@ from passport.cli.common import (
 from passport.verdict import STATUS_TEXT, Finding, Verdict, verify_offline
 from schemas.catalogue import load_catalogue
 from schemas.trust import TrustList
-from verify.compact import QR_PATH
 from verify.errors import MalformedInput, QrNotFound, VerificationError
+from verify.qrtext import QR_PATH
 from verify.reader import read_qr_text
 from verify.trust import check_trust_list, load_trust_list
 

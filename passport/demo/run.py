@@ -60,6 +60,7 @@ class DemoReport:
     refused: Counter[str] = field(default_factory=Counter)
     timings: dict[str, float] = field(default_factory=dict)
     passports: list[Path] = field(default_factory=list)
+    holders: list[str] = field(default_factory=list)
     verified: int = 0
     tampered_refused: int = 0
 
@@ -80,6 +81,35 @@ def run_demo(
 
     with clock("setup"):
         service = Service.open(settings, create_keys=True)
+    try:
+        _run(
+            service,
+            settings,
+            out,
+            workers=workers,
+            seed=seed,
+            report=report,
+            console=console,
+            clock=clock,
+        )
+    finally:
+        service.close()
+    return report
+
+
+def _run(
+    service: Service,
+    settings: Settings,
+    out: Path,
+    *,
+    workers: int,
+    seed: int,
+    report: DemoReport,
+    console: Console,
+    clock: _Stopwatch,
+) -> None:
+    """Steps 2-6 on an open service."""
+    with clock("register"):
         programme = generate(workers=workers, seed=seed)
         keys = _register_issuers(service, programme.issuers, settings)
         service.publish_trust_list()
@@ -107,6 +137,7 @@ def run_demo(
     with clock("passports"):
         chosen = _choose_workers(service, programme)
         report.passports = _issue_passports(service, chosen, out / "passports")
+        report.holders = [worker_id for _, worker_id in chosen]
     with clock("verify"):
         _verify_passports(trust_file, report, console)
     _show_guidance(service, chosen, console)
@@ -118,7 +149,6 @@ def run_demo(
         highlight=False,
     )
     console.print(f"trust list written to {trust_file}")
-    return report
 
 
 class _Stopwatch:
@@ -256,30 +286,38 @@ def _count(
             report.appended[signed.event["kind"]] += 1
 
 
+_WANTED: list[tuple[str, Callable[[WorkerHistory], bool]]] = [
+    ("罕见字姓名 rare character in the name", lambda h: "𠮷" in h.name),
+    ("扩展A区汉字 CJK Extension A name", lambda h: "䶮" in h.name),
+    ("少数民族姓名 name with a middle dot", lambda h: "·" in h.name),
+    ("证书较多 several certificates", lambda h: _certificates(h) >= 3),
+    (
+        "有撤销记录 a revoked entry",
+        lambda h: any(e["kind"] == "entry.revoked" for e in h.events),
+    ),
+]
+
+
 def _choose_workers(service: Service, programme: Programme) -> list[tuple[str, str]]:
-    """A few workers in different situations, with why each was chosen."""
-    wanted: list[tuple[str, Callable[[WorkerHistory], bool]]] = [
-        ("罕见字姓名 rare character in the name", lambda h: "𠮷" in h.name),
-        ("扩展A区汉字 CJK Extension A name", lambda h: "䶮" in h.name),
-        ("少数民族姓名 name with a middle dot", lambda h: "·" in h.name),
-        ("证书较多 several certificates", lambda h: _certificates(h) >= 3),
-        (
-            "有撤销记录 a revoked entry",
-            lambda h: any(e["kind"] == "entry.revoked" for e in h.events),
-        ),
-    ]
-    chosen: list[tuple[str, str]] = []
-    seen: set[str] = set()
-    for why, test in wanted:
-        for history in programme.workers():
-            if history.id_number not in seen and test(history):
-                seen.add(history.id_number)
-                [worker_id] = service.register_workers(
-                    [(history.id_number, history.name)]
-                )
-                chosen.append((why, worker_id))
-                break
-    return chosen[:PASSPORTS]
+    """A few workers in different situations, with why each was chosen.
+
+    Small programmes may lack some situations; workers with a certificate
+    fill the places left.
+    """
+    picks: dict[str, WorkerHistory] = {}
+    others: list[WorkerHistory] = []
+    for history in programme.workers():
+        why = next((w for w, test in _WANTED if w not in picks and test(history)), None)
+        if why is not None:
+            picks[why] = history
+        elif len(others) < PASSPORTS and _certificates(history):
+            others.append(history)
+        if len(picks) == len(_WANTED):
+            break
+    chosen = [*picks.items(), *(("持证人员 a certified worker", h) for h in others)]
+    chosen = chosen[:PASSPORTS]
+    worker_ids = service.register_workers([(h.id_number, h.name) for _, h in chosen])
+    return [(why, wid) for (why, _), wid in zip(chosen, worker_ids, strict=True)]
 
 
 def _certificates(history: WorkerHistory) -> int:

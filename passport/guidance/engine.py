@@ -48,12 +48,6 @@ Lines = tuple[str, str]
 
 _ASK_ZH = "请向评价机构核实"
 _ASK_EN = "check with the evaluation institution"
-_MARKS = {"met": "✓", "missing": "✗", "unknown": "？"}
-_PATH_LABELS: dict[bool | None, Lines] = {
-    True: ("已满足", "met"),
-    False: ("未满足", "not met"),
-    None: ("待核实", "to be checked"),
-}
 _RELATED_UNKNOWN = (
     f"只计入本职业的工作记录；“相关职业”的范围未查到，相关职业的工作年限{_ASK_ZH}",
     "only work in this occupation is counted; which occupations are related was "
@@ -436,49 +430,3 @@ def guidance_for(
         standard_zh=edition.standard_zh,
         standard_en=edition.standard_en,
     )
-
-
-def _path_line(path: PathStatus) -> Lines:
-    label_zh, label_en = _PATH_LABELS[path.met]
-    zh = "；".join(f"{c.detail_zh}{_MARKS[c.state]}" for c in path.conditions)
-    en = "; ".join(f"{c.detail_en} {_MARKS[c.state]}" for c in path.conditions)
-    return (
-        f"路径{path.path_id}（{label_zh}）：{zh}",
-        f"Path {path.path_id} ({label_en}): {en}",
-    )
-
-
-def describe(guidance: Guidance) -> list[Lines]:
-    """Lines (Chinese, English) that a CLI or a PDF can print as they are."""
-    g = guidance
-    lines = [
-        (
-            f"职业：{g.occupation_name_zh}（{g.occupation_code}）；"
-            f"依据：{g.standard_zh}；截至{g.as_of}",
-            f"Occupation: {g.occupation_name_en} ({g.occupation_code}); "
-            f"per {g.standard_en}; as of {g.as_of}",
-        )
-    ]
-    if g.current_level is None:
-        lines.append(("当前等级：尚无职业技能等级证书", "Current level: none yet"))
-    else:
-        zh, en = LEVEL_NAMES[g.current_level]
-        since = g.current_since
-        lines.append(
-            (f"当前等级：{zh}（{since}取得）", f"Current level: {en} ({since})")
-        )
-    if g.next_level is None:
-        lines.append(("下一等级：无（已是最高等级）", "Next level: none (the highest)"))
-    else:
-        zh, en = LEVEL_NAMES[g.next_level]
-        lines.append((f"下一等级：{zh}", f"Next level: {en}"))
-    lines.extend(_path_line(path) for path in g.paths)
-    day = g.earliest_eligible
-    if day is not None and day <= g.as_of:
-        lines.append((f"已可申报（自{day}起）", f"May apply now (since {day})"))
-    elif day is not None:
-        lines.append((f"最早可申报日期：{day}", f"Earliest date to apply: {day}"))
-    elif g.paths:
-        lines.append(("最早可申报日期：尚无法确定", "Earliest date to apply: unknown"))
-    lines.extend((f"说明：{zh}", f"Note: {en}") for zh, en in g.notes)
-    return lines

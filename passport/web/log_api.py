@@ -1,9 +1,10 @@
 """The log's public endpoints, after C2SP tlog-checkpoint and RFC 9162.
 
 Edge cases: an empty log serves a signed checkpoint of size 0 and the
-empty root; an index at or beyond the tree size, a tree size beyond the
-log, and ``first = 0`` are 404s with the reason; ``first == second`` gives
-the empty consistency proof. A proof is made for exactly the sizes asked.
+empty root; an index at or beyond the tree size or a tree size beyond the
+log is a 404 with the reason; ``first = 0`` is a 422 (RFC 9162 defines no
+proof from the empty tree); ``first == second`` gives the empty
+consistency proof. A proof is made for exactly the sizes asked.
 """
 
 from __future__ import annotations

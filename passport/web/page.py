@@ -19,7 +19,7 @@ from passport.service import Service
 from passport.verdict import STATUS_TEXT
 from passport.verification import verify_online
 from schemas.catalogue import load_catalogue
-from verify.compact import QR_PATH
+from verify.qrtext import QR_PATH
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(

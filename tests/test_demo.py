@@ -1,0 +1,164 @@
+"""The main job end to end: the demo's passports, read and checked as outsiders would.
+
+The QR codes are decoded with zxing-cpp from pages rendered at 150 dpi, the
+PDFs' text is extracted with pypdf, and ``skillpass`` runs as a separate
+process, so its exit codes are the ones a shell sees.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+import zxingcpp
+from pypdf import PdfReader
+from rich.console import Console
+from sqlalchemy import Engine
+
+from passport.demo.run import DemoReport, run_demo
+from passport.qr import qr_version
+from tests.conftest import PASSPHRASE
+from verify.reader import read_qr_text
+
+WORKERS = 60
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DemoReport]:
+    out = tmp_path_factory.mktemp("demo")
+    os.environ["SKILLPASS_KEY_PASSPHRASE"] = PASSPHRASE
+    try:
+        report = run_demo(
+            out, workers=WORKERS, seed=11, db=None, console=Console(file=io.StringIO())
+        )
+    finally:
+        del os.environ["SKILLPASS_KEY_PASSPHRASE"]
+    return out, report
+
+
+def skillpass(*args: str, passphrase: bool = False) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, COLUMNS="200")
+    if passphrase:
+        env["SKILLPASS_KEY_PASSPHRASE"] = PASSPHRASE
+    return subprocess.run(
+        [sys.executable, "-m", "passport", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_demo_appends_everything_and_verifies_its_passports(
+    demo: tuple[Path, DemoReport],
+) -> None:
+    _, report = demo
+    assert report.workers == WORKERS
+    assert not report.refused
+    assert sum(report.appended.values()) > 5 * WORKERS
+    assert len(report.passports) >= 3
+    assert report.verified == report.tampered_refused == len(report.passports)
+
+
+def test_zxing_reads_every_qr_from_a_150_dpi_render(
+    demo: tuple[Path, DemoReport],
+) -> None:
+    for path in demo[1].passports:
+        page = pdfium.PdfDocument(path)[0]
+        image = page.render(scale=150 / 72).to_pil()
+        [barcode] = zxingcpp.read_barcodes(image)
+        assert barcode.text == read_qr_text(str(path))
+        assert barcode.text.startswith("HTTP://127.0.0.1:8000/V/")
+        assert qr_version(barcode.text) <= 12
+
+
+def test_names_extract_back_exactly(demo: tuple[Path, DemoReport]) -> None:
+    out, report = demo
+    with sqlite3.connect(out / "skillpass.db") as connection:
+        names = [
+            connection.execute(
+                "SELECT name FROM worker_identities WHERE worker_id = ?", (worker_id,)
+            ).fetchone()[0]
+            for worker_id in report.holders
+        ]
+    assert any("𠮷" in name or "䶮" in name or "·" in name for name in names)
+    for path, name in zip(report.passports, names, strict=True):
+        text = PdfReader(path).pages[0].extract_text()
+        assert name in text
+        assert "职业技能护照" in text and "Skills Passport" in text
+
+
+def test_cli_verify_accepts_each_pdf(demo: tuple[Path, DemoReport]) -> None:
+    out, report = demo
+    trust = str(out / "trust-list.json")
+    for path in report.passports:
+        result = skillpass("verify", "--trust-list", trust, str(path))
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "有效 valid" in result.stdout
+
+
+def test_cli_verify_refuses_every_single_character_change(
+    demo: tuple[Path, DemoReport],
+) -> None:
+    out, report = demo
+    trust = str(out / "trust-list.json")
+    qr_text = read_qr_text(str(report.passports[0]))
+    start = qr_text.index("/V/") + 3
+    positions = range(start, len(qr_text), max(1, (len(qr_text) - start) // 5))
+    for position in positions:
+        changed = "B" if qr_text[position] == "A" else "A"
+        text = qr_text[:position] + changed + qr_text[position + 1 :]
+        result = skillpass("verify", "--json", "--trust-list", trust, text)
+        assert result.returncode == 1, (position, result.stdout)
+        assert json.loads(result.stdout)["valid"] is False
+
+
+def test_cli_verify_usage_errors_exit_2(demo: tuple[Path, DemoReport]) -> None:
+    out, _report = demo
+    trust = str(out / "trust-list.json")
+    missing = skillpass("verify", "--trust-list", trust, str(out / "nope.pdf"))
+    assert missing.returncode == 2
+    assert "is not a file, nor QR text" in missing.stderr
+    no_list = skillpass("verify", "--trust-list", str(out / "x.json"), "x")
+    assert no_list.returncode == 2 and "cannot read" in no_list.stderr
+    assert skillpass("verify").returncode == 2
+
+
+def test_cli_verify_refuses_a_trust_list_with_a_bad_signature(
+    demo: tuple[Path, DemoReport], tmp_path: Path
+) -> None:
+    out, report = demo
+    document = json.loads((out / "trust-list.json").read_text())
+    document["trust_list"]["verify_url"] = "HTTP://EVIL.EXAMPLE"
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(document))
+    result = skillpass("verify", "--trust-list", str(forged), str(report.passports[0]))
+    assert result.returncode == 2
+    assert "signature does not verify" in result.stderr
+
+
+def test_cli_audit_passes_on_the_demo_database(demo: tuple[Path, DemoReport]) -> None:
+    out, _ = demo
+    result = skillpass("audit", "--home", str(out), passphrase=True)
+    assert result.returncode == 0, result.stderr
+    assert "audit passed" in result.stdout
+
+
+@pytest.mark.postgres
+def test_demo_runs_on_postgresql(
+    db_url_and_engine: tuple[str, Engine], tmp_path: Path, passphrase: str
+) -> None:
+    url, _ = db_url_and_engine
+    report = run_demo(
+        tmp_path, workers=15, seed=5, db=url, console=Console(file=io.StringIO())
+    )
+    assert not report.refused and report.passports
+    assert report.verified == report.tampered_refused == len(report.passports)
