@@ -29,8 +29,9 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, func, insert, select, tuple_
 
 from ledger import merkle
+from ledger.canonical import canonical_json, sha256
 from ledger.checkpoint import Checkpoint
-from ledger.entry import Entry, event_hash
+from ledger.entry import Entry
 from ledger.errors import EventRefused
 from ledger.note import NoteSigner
 from ledger.store.tables import CheckpointRow, EntryRow, TreeNodeRow
@@ -61,8 +62,15 @@ _ABSENT = _Absent()
 class EventPolicy(Protocol):
     """Decides whether an issuer may sign an event; raises EventRefused if not."""
 
-    def admit(self, signed: SignedEvent, event: Event, *, now: dt.datetime) -> None:
-        """Check signature, key and accreditation of one event."""
+    def admit(
+        self,
+        signed: SignedEvent,
+        event: Event,
+        *,
+        signed_bytes: bytes,
+        now: dt.datetime,
+    ) -> None:
+        """Check signature (over ``signed_bytes``), key and accreditation."""
 
 
 @dataclass(frozen=True)
@@ -107,8 +115,9 @@ def admit(signed: SignedEvent, policy: EventPolicy, *, now: dt.datetime) -> Admi
         raise EventRefused(
             "signed_in_future", f"signed_at: {event.signed_at:%Y-%m-%dT%H:%M:%SZ}"
         )
-    policy.admit(signed, event, now=now)
-    return Admitted(signed, event, event_hash(signed.event))
+    signed_bytes = canonical_json(signed.event)
+    policy.admit(signed, event, signed_bytes=signed_bytes, now=now)
+    return Admitted(signed, event, sha256(signed_bytes))
 
 
 @dataclass

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,8 +40,11 @@ from ledger.store.tables import CheckpointRow, EntryRow, TreeNodeRow
 
 logger = logging.getLogger(__name__)
 
-EntryCheck = Callable[[Entry], None]
-"""Checks one entry's signature and scope; raises EventRefused."""
+EntryCheck = Callable[[Entry, bytes], None]
+"""Checks one entry's signature (over the given event bytes) and scope.
+
+Raises EventRefused.
+"""
 
 
 @dataclass(frozen=True)
@@ -60,31 +64,36 @@ def audit(
     check: EntryCheck,
 ) -> AuditReport:
     """Audit the whole log; raise AuditFailure naming the first bad index."""
-    with engine.connect() as connection:
+    with (
+        engine.connect() as connection,
+        closing(_stored_nodes(connection)) as stored_nodes,
+        closing(_rows(connection)) as rows,
+    ):
         checkpoints = _signed_checkpoints(connection, origin, verifiers)
         roots = {c.tree_size: c.root_hash for c in checkpoints}
         last_size = max(roots, default=0)
         heads: dict[str, tuple[int, bytes]] = {}
         border: list[tuple[merkle.Node, bytes]] = []
-        stored_nodes = _stored_nodes(connection)
         size = 0
-        for row in _rows(connection):
+        for row in rows:
             if row.log_index != size:
                 kind = "missing entry" if row.log_index > size else "reordered entry"
                 raise AuditFailure(size, kind, f"found index {row.log_index} next")
             if size >= last_size:
                 raise AuditFailure(size, "inserted entry", "beyond the last checkpoint")
-            entry = _check_row(row)
-            _check_signature(entry, check)
-            _check_chain(entry, heads)
+            entry, event_bytes = _check_row(row)
+            _check_signature(entry, event_bytes, check)
+            _check_chain(entry, row.leaf_hash, heads)
             for node, digest in _add_leaf(border, size, row.leaf_hash):
                 _check_stored_node(stored_nodes, node, digest)
             size += 1
             if size in roots and merkle.fold([h for _, h in border]) != roots[size]:
+                start = max((s for s in roots if s < size), default=0)
                 raise AuditFailure(
-                    _first_index_after(roots, size),
+                    start,
                     "history rewritten",
-                    f"the tree of size {size} does not have the signed root",
+                    f"the tree of size {size} does not have the signed root; "
+                    f"the change lies in entries {start} to {size - 1}",
                 )
         if size < last_size:
             raise AuditFailure(size, "truncated log", f"checkpoint signed {last_size}")
@@ -121,12 +130,13 @@ def _signed_checkpoints(
     return checkpoints
 
 
-def _rows(connection: Connection) -> Iterator[Row[Any]]:
+def _rows(connection: Connection) -> Generator[Row[Any]]:
     query = select(EntryRow.__table__).order_by(EntryRow.log_index)
-    yield from connection.execution_options(yield_per=2000).execute(query)
+    with connection.execution_options(yield_per=2000).execute(query) as result:
+        yield from result
 
 
-def _check_row(row: Row[Any]) -> Entry:
+def _check_row(row: Row[Any]) -> tuple[Entry, bytes]:
     index = row.log_index
     if merkle.leaf_hash(row.leaf_data) != row.leaf_hash:
         raise AuditFailure(index, "changed entry", "leaf hash does not match leaf data")
@@ -153,21 +163,24 @@ def _check_row(row: Row[Any]) -> Entry:
     )
     if stored != claimed:
         raise AuditFailure(index, "changed entry", "columns disagree with leaf data")
-    if sha256(canonical_json(event)) != row.event_hash:
+    event_bytes = canonical_json(event)
+    if sha256(event_bytes) != row.event_hash:
         raise AuditFailure(
             index, "changed entry", "event hash does not match the event"
         )
-    return entry
+    return entry, event_bytes
 
 
-def _check_signature(entry: Entry, check: EntryCheck) -> None:
+def _check_signature(entry: Entry, event_bytes: bytes, check: EntryCheck) -> None:
     try:
-        check(entry)
+        check(entry, event_bytes)
     except EventRefused as exc:
         raise AuditFailure(entry.log_index, "bad signature", str(exc)) from exc
 
 
-def _check_chain(entry: Entry, heads: dict[str, tuple[int, bytes]]) -> None:
+def _check_chain(
+    entry: Entry, leaf_hash: bytes, heads: dict[str, tuple[int, bytes]]
+) -> None:
     head = heads.get(entry.worker_id)
     expected_seq, expected_prev = (head[0] + 1, head[1]) if head else (0, None)
     if (entry.worker_seq, entry.prev) != (expected_seq, expected_prev):
@@ -176,7 +189,7 @@ def _check_chain(entry: Entry, heads: dict[str, tuple[int, bytes]]) -> None:
             "forked chain",
             f"worker entry {entry.worker_seq} does not follow entry {expected_seq - 1}",
         )
-    heads[entry.worker_id] = (entry.worker_seq, entry.leaf_hash)
+    heads[entry.worker_id] = (entry.worker_seq, leaf_hash)
 
 
 def _add_leaf(
@@ -193,20 +206,15 @@ def _add_leaf(
     return completed
 
 
-def _first_index_after(roots: dict[int, bytes], size: int) -> int:
-    return max((s for s in roots if s < size), default=0)
-
-
-def _stored_nodes(connection: Connection) -> Iterator[tuple[merkle.Node, bytes]]:
+def _stored_nodes(connection: Connection) -> Generator[tuple[merkle.Node, bytes]]:
     """Stored subtree hashes in the order a rebuild completes them."""
     completion = (TreeNodeRow.node_index + 1).op("<<")(TreeNodeRow.level)
     query = select(
         TreeNodeRow.level, TreeNodeRow.node_index, TreeNodeRow.hash
     ).order_by(completion, TreeNodeRow.level)
-    for level, node_index, digest in connection.execution_options(
-        yield_per=5000
-    ).execute(query):
-        yield (level, node_index), digest
+    with connection.execution_options(yield_per=5000).execute(query) as result:
+        for level, node_index, digest in result:
+            yield (level, node_index), digest
 
 
 def _check_stored_node(

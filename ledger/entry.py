@@ -11,10 +11,11 @@ which is exactly the object ``GET /api/v1/log/entries/{index}`` returns::
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.canonical import canonical_json, sha256
+from ledger.canonical import canonical_json
 from ledger.merkle import leaf_hash
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -28,11 +29,6 @@ def format_time(when: dt.datetime) -> str:
 def parse_time(value: str) -> dt.datetime:
     """Inverse of ``format_time``."""
     return dt.datetime.strptime(value, TIME_FORMAT).replace(tzinfo=dt.UTC)
-
-
-def event_hash(event: dict[str, Any]) -> bytes:
-    """The content hash that identifies an event: SHA-256 of its RFC 8785 bytes."""
-    return sha256(canonical_json(event))
 
 
 @dataclass(frozen=True)
@@ -72,12 +68,12 @@ class Entry:
             signature=str(data["signature"]["value"]),
         )
 
-    @property
+    @functools.cached_property
     def leaf_data(self) -> bytes:
         """The RFC 8785 bytes the Merkle tree hashes."""
         return canonical_json(self.to_json())
 
-    @property
+    @functools.cached_property
     def leaf_hash(self) -> bytes:
         """SHA-256(0x00 || leaf data)."""
         return leaf_hash(self.leaf_data)

@@ -151,7 +151,7 @@ class Service:
         """Audit the whole log against its signed checkpoints and the trust list."""
         policy = self.policy()
 
-        def check(entry: Entry) -> None:
+        def check(entry: Entry, event_bytes: bytes) -> None:
             signed = SignedEvent.model_validate(
                 {
                     "event": entry.event,
@@ -162,7 +162,7 @@ class Service:
                 event = parse_event(entry.event)
             except ValueError as exc:
                 raise EventRefused("malformed", str(exc)) from exc
-            policy.admit(signed, event, now=entry.logged_at)
+            policy.admit(signed, event, signed_bytes=event_bytes, now=entry.logged_at)
 
         return audit(
             self.engine,

@@ -54,14 +54,20 @@ class IssuerDirectory:
             ) from None
 
     def check_event(
-        self, signed: SignedEvent, event: Event, *, logged_at: dt.datetime
+        self,
+        signed: SignedEvent,
+        event: Event,
+        *,
+        logged_at: dt.datetime,
+        signed_bytes: bytes | None = None,
     ) -> TrustedIssuer:
         """Check one event and return its issuer.
 
         1. The issuer is on the trust list and lists the signing key.
         2. The event was signed inside the key's validity window.
         3. The key was not marked compromised before the event was logged.
-        4. The Ed25519 signature verifies over the event's RFC 8785 bytes.
+        4. The Ed25519 signature verifies over the event's RFC 8785 bytes
+           (``signed_bytes`` when the caller has them already).
         5. The issuer is accredited for the event's kind, occupation and level.
         """
         issuer = self.issuer(event.issuer_id)
@@ -87,7 +93,8 @@ class IssuerDirectory:
 
         try:
             signature = base64.b64decode(signed.signature.value, validate=True)
-            found.public_key.verify(signature, canonical_json(signed.event))
+            message = signed_bytes or canonical_json(signed.event)
+            found.public_key.verify(signature, message)
         except (binascii.Error, InvalidSignature) as exc:
             raise BadSignature(
                 f"signature: does not verify with key {found.key.key_id} of "
@@ -128,9 +135,18 @@ class TrustListPolicy:
     def __init__(self, trust_list: TrustList) -> None:
         self.directory = IssuerDirectory(trust_list)
 
-    def admit(self, signed: SignedEvent, event: Event, *, now: dt.datetime) -> None:
+    def admit(
+        self,
+        signed: SignedEvent,
+        event: Event,
+        *,
+        signed_bytes: bytes,
+        now: dt.datetime,
+    ) -> None:
         """Refuse the event with the verification failure's reason and detail."""
         try:
-            self.directory.check_event(signed, event, logged_at=now)
+            self.directory.check_event(
+                signed, event, logged_at=now, signed_bytes=signed_bytes
+            )
         except VerificationError as exc:
             raise EventRefused(exc.reason, str(exc)) from exc
