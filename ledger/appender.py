@@ -22,10 +22,11 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pydantic import ValidationError
+from rfc8785 import CanonicalizationError
 from sqlalchemy import Connection, func, insert, select, tuple_
 
 from ledger import merkle
@@ -34,14 +35,11 @@ from ledger.checkpoint import Checkpoint
 from ledger.entry import Entry
 from ledger.errors import EventRefused
 from ledger.note import NoteSigner
+from ledger.references import WorkerChains
 from ledger.store.tables import CheckpointRow, EntryRow, TreeNodeRow
 from schemas.events import (
-    EmploymentEnded,
-    EntryRevoked,
     Event,
-    EventKind,
     SignedEvent,
-    TrainingCompleted,
     dump_event,
     parse_event,
 )
@@ -99,139 +97,35 @@ def admit(signed: SignedEvent, policy: EventPolicy, *, now: dt.datetime) -> Admi
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "event"
         raise EventRefused("malformed", f"{where}: {first['msg']}") from exc
+    try:
+        signed_bytes = canonical_json(signed.event)
+    except CanonicalizationError as exc:
+        raise EventRefused("malformed", f"event: {exc}") from exc
     canonical = dump_event(event)
-    if canonical != signed.event:
-        field_name = next(
-            key
-            for key in sorted(canonical.keys() | signed.event.keys())
-            if canonical.get(key, _ABSENT) != signed.event.get(key, _ABSENT)
-        )
+    # Compared as RFC 8785 bytes: as Python values 1 == True and 1 == 1.0.
+    if canonical_json(canonical) != signed_bytes:
+        name = _first_difference(canonical, signed.event)
         raise EventRefused(
             "not_canonical",
-            f"{field_name}: {signed.event.get(field_name, _ABSENT)!r} is not in "
-            f"canonical form {canonical.get(field_name, _ABSENT)!r}",
+            f"{name}: {signed.event.get(name, _ABSENT)!r} is not in canonical form "
+            f"{canonical.get(name, _ABSENT)!r}",
         )
     if event.signed_at > now + CLOCK_SKEW:
         raise EventRefused(
             "signed_in_future", f"signed_at: {event.signed_at:%Y-%m-%dT%H:%M:%SZ}"
         )
-    signed_bytes = canonical_json(signed.event)
     policy.admit(signed, event, signed_bytes=signed_bytes, now=now)
     return Admitted(signed, event, sha256(signed_bytes))
 
 
-@dataclass
-class _Known:
-    """What the log holds about the batch's workers, updated as the batch grows."""
-
-    heads: dict[str, tuple[int, bytes]] = field(default_factory=dict)
-    by_hash: dict[tuple[str, bytes], int] = field(default_factory=dict)
-    by_ref: dict[tuple[str, str, str], tuple[str, bytes]] = field(default_factory=dict)
-    targets: dict[int, tuple[str, str, str, bytes]] = field(default_factory=dict)
-    revoked: set[int] = field(default_factory=set)
-
-    def add(
-        self,
-        *,
-        log_index: int,
-        worker_id: str,
-        worker_seq: int,
-        issuer_id: str,
-        ref: str,
-        kind: str,
-        event_hash: bytes,
-        leaf_hash: bytes,
-    ) -> None:
-        """Record one entry, from the database or from the batch being built."""
-        head = self.heads.get(worker_id)
-        if head is None or worker_seq > head[0]:
-            self.heads[worker_id] = (worker_seq, leaf_hash)
-        self.by_hash[(worker_id, event_hash)] = log_index
-        self.by_ref[(worker_id, issuer_id, ref)] = (kind, event_hash)
-        self.targets[log_index] = (worker_id, issuer_id, kind, leaf_hash)
-
-
-_KNOWN_COLUMNS = (
-    EntryRow.log_index,
-    EntryRow.worker_id,
-    EntryRow.worker_seq,
-    EntryRow.issuer_id,
-    EntryRow.ref,
-    EntryRow.kind,
-    EntryRow.event_hash,
-    EntryRow.leaf_hash,
-)
-
-
-def _load_known(connection: Connection, workers: set[str]) -> _Known:
-    known = _Known()
-    query = select(*_KNOWN_COLUMNS).where(EntryRow.worker_id.in_(workers))
-    for row in connection.execute(query):
-        known.add(**row._mapping)
-    revocations = select(EntryRow.leaf_data).where(
-        EntryRow.worker_id.in_(workers), EntryRow.kind == EventKind.ENTRY_REVOKED
-    )
-    for (leaf_data,) in connection.execute(revocations):
-        known.revoked.add(_revocation_target(leaf_data))
-    return known
-
-
-def _revocation_target(leaf_data: bytes) -> int:
-    return int(json.loads(leaf_data)["event"]["target_log_index"])
-
-
-def _check_references(admitted: Admitted, known: _Known) -> None:
-    """Step 3: an event's references must exist for the same worker and issuer."""
-    event = admitted.event
-    worker, issuer = event.worker_id, event.issuer_id
-    same_ref = known.by_ref.get((worker, issuer, event.ref))
-    if same_ref is not None:
-        raise EventRefused(
-            "duplicate_ref",
-            f"ref: {event.ref!r} of {issuer} is already logged with other content",
-        )
-    if isinstance(event, TrainingCompleted):
-        _expect_ref(
-            known, worker, issuer, event.enrolment_ref, EventKind.TRAINING_ENROLLED
-        )
-    elif isinstance(event, EmploymentEnded):
-        _expect_ref(
-            known, worker, issuer, event.employment_ref, EventKind.EMPLOYMENT_STARTED
-        )
-    elif isinstance(event, EntryRevoked):
-        _check_revocation(event, known)
-
-
-def _expect_ref(known: _Known, worker: str, issuer: str, ref: str, kind: str) -> None:
-    found = known.by_ref.get((worker, issuer, ref))
-    if found is None or found[0] != kind:
-        raise EventRefused(
-            "unknown_reference", f"ref {ref!r}: no {kind} by {issuer} for this worker"
-        )
-
-
-def _check_revocation(event: EntryRevoked, known: _Known) -> None:
-    index = event.target_log_index
-    target = known.targets.get(index)
-    if target is None or target[0] != event.worker_id:
-        raise EventRefused(
-            "unknown_reference", f"target_log_index: no entry {index} for this worker"
-        )
-    _, issuer, kind, leaf = target
-    if leaf.hex() != event.target_leaf_hash:
-        raise EventRefused(
-            "unknown_reference",
-            f"target_leaf_hash: entry {index} has leaf hash {leaf.hex()}",
-        )
-    if issuer != event.issuer_id:
-        raise EventRefused(
-            "not_accredited", f"target_log_index: entry {index} was signed by {issuer}"
-        )
-    if kind == EventKind.ENTRY_REVOKED or index in known.revoked:
-        raise EventRefused(
-            "unknown_reference",
-            f"target_log_index: entry {index} cannot be revoked again",
-        )
+def _first_difference(canonical: dict[str, Any], signed: dict[str, Any]) -> str:
+    """The first field whose value differs, compared as RFC 8785 bytes."""
+    for name in sorted(canonical.keys() | signed.keys()):
+        if name not in canonical or name not in signed:
+            return name
+        if canonical_json(canonical[name]) != canonical_json(signed[name]):
+            return name
+    return "event"
 
 
 def append_batch(
@@ -245,7 +139,7 @@ def append_batch(
     """Steps 2–4 inside the caller's write transaction."""
     size = log_size(connection)
     border = _read_border(connection, size)
-    known = _load_known(connection, {a.event.worker_id for a in batch})
+    known = WorkerChains.load(connection, {a.event.worker_id for a in batch})
     outcomes: list[Outcome] = []
     rows: list[dict[str, Any]] = []
     nodes: list[dict[str, Any]] = []
@@ -258,16 +152,21 @@ def append_batch(
             )
             continue
         try:
-            _check_references(admitted, known)
+            known.check(admitted.event)
         except EventRefused as refused:
             outcomes.append(Outcome(refused=refused))
             continue
         entry, row = _new_entry(admitted, known, size, now)
         rows.append(row)
-        nodes.extend(_append_leaf(border, size, row["leaf_hash"]))
-        known.add(**{column.key: row[column.key] for column in _KNOWN_COLUMNS})
-        if isinstance(admitted.event, EntryRevoked):
-            known.revoked.add(admitted.event.target_log_index)
+        nodes.extend(
+            {"level": level, "node_index": index, "hash": digest}
+            for (level, index), digest in merkle.append_leaf(
+                border, size, row["leaf_hash"]
+            )
+        )
+        known.add(
+            size, entry.worker_seq, admitted.event_hash, row["leaf_hash"], entry.event
+        )
         outcomes.append(Outcome(entry=entry))
         size += 1
     if rows:
@@ -284,7 +183,7 @@ def append_batch(
 
 
 def _new_entry(
-    admitted: Admitted, known: _Known, log_index: int, now: dt.datetime
+    admitted: Admitted, known: WorkerChains, log_index: int, now: dt.datetime
 ) -> tuple[Entry, dict[str, Any]]:
     event = admitted.event
     head = known.heads.get(event.worker_id)
@@ -331,7 +230,7 @@ def log_size(connection: Connection) -> int:
     return 0 if last is None else int(last) + 1
 
 
-def _read_border(connection: Connection, size: int) -> list[tuple[merkle.Node, bytes]]:
+def _read_border(connection: Connection, size: int) -> merkle.Border:
     """The perfect subtrees on the right border of a tree of ``size`` leaves."""
     wanted = merkle.perfect_subtrees(0, size)
     if not wanted:
@@ -341,18 +240,3 @@ def _read_border(connection: Connection, size: int) -> list[tuple[merkle.Node, b
     )
     found = {(row.level, row.node_index): row.hash for row in connection.execute(query)}
     return [(node, found[node]) for node in wanted]
-
-
-def _append_leaf(
-    border: list[tuple[merkle.Node, bytes]], index: int, leaf: bytes
-) -> list[dict[str, Any]]:
-    """Add a leaf to the right border; return the tree nodes it completes."""
-    level, node_index, digest = 0, index, leaf
-    created = [{"level": 0, "node_index": index, "hash": leaf}]
-    while node_index % 2 == 1:
-        (_, _), left = border.pop()
-        digest = merkle.node_hash(left, digest)
-        level, node_index = level + 1, node_index // 2
-        created.append({"level": level, "node_index": node_index, "hash": digest})
-    border.append(((level, node_index), digest))
-    return created

@@ -73,7 +73,7 @@ def audit(
         roots = {c.tree_size: c.root_hash for c in checkpoints}
         last_size = max(roots, default=0)
         heads: dict[str, tuple[int, bytes]] = {}
-        border: list[tuple[merkle.Node, bytes]] = []
+        border: merkle.Border = []
         size = 0
         for row in rows:
             if row.log_index != size:
@@ -84,7 +84,7 @@ def audit(
             entry, event_bytes = _check_row(row)
             _check_signature(entry, event_bytes, check)
             _check_chain(entry, row.leaf_hash, heads)
-            for node, digest in _add_leaf(border, size, row.leaf_hash):
+            for node, digest in merkle.append_leaf(border, size, row.leaf_hash):
                 _check_stored_node(stored_nodes, node, digest)
             size += 1
             if size in roots and merkle.fold([h for _, h in border]) != roots[size]:
@@ -109,22 +109,26 @@ def audit(
 def _signed_checkpoints(
     connection: Connection, origin: str, verifiers: Sequence[NoteVerifier]
 ) -> list[Checkpoint]:
-    checkpoints = []
+    checkpoints: list[Checkpoint] = []
     for row in connection.execute(
         select(CheckpointRow).order_by(CheckpointRow.tree_size)
     ):
+        # A bad checkpoint vouches for nothing after the last good one.
+        first = checkpoints[-1].tree_size if checkpoints else 0
         try:
             checkpoint = open_checkpoint(row.note, verifiers, origin=origin)
         except LedgerError as exc:
             raise AuditFailure(
-                None, "bad checkpoint", f"size {row.tree_size}: {exc}"
+                first, "bad checkpoint", f"checkpoint of size {row.tree_size}: {exc}"
             ) from exc
         if (checkpoint.tree_size, checkpoint.root_hash) != (
             row.tree_size,
             row.root_hash,
         ):
             raise AuditFailure(
-                None, "bad checkpoint", f"row {row.tree_size} differs from its note"
+                first,
+                "bad checkpoint",
+                f"checkpoint of size {row.tree_size} differs from its signed note",
             )
         checkpoints.append(checkpoint)
     return checkpoints
@@ -142,11 +146,14 @@ def _check_row(row: Row[Any]) -> tuple[Entry, bytes]:
         raise AuditFailure(index, "changed entry", "leaf hash does not match leaf data")
     try:
         entry = Entry.from_json(json.loads(row.leaf_data))
+        canonical = entry.leaf_data
+        event_bytes = canonical_json(entry.event)
     except (ValueError, KeyError, TypeError) as exc:
+        # CanonicalizationError is a ValueError too
         raise AuditFailure(
-            index, "changed entry", f"leaf data unreadable: {exc}"
+            index, "changed entry", f"leaf data unreadable: {exc!r}"
         ) from exc
-    if entry.leaf_data != row.leaf_data:
+    if canonical != row.leaf_data:
         raise AuditFailure(index, "changed entry", "leaf data is not canonical")
     if entry.log_index != index:
         raise AuditFailure(
@@ -155,7 +162,7 @@ def _check_row(row: Row[Any]) -> tuple[Entry, bytes]:
     event = entry.event
     stored = (row.worker_id, row.worker_seq, row.issuer_id, row.ref, row.kind)
     claimed = (
-        entry.worker_id,
+        event.get("worker_id"),
         entry.worker_seq,
         event.get("issuer_id"),
         event.get("ref"),
@@ -163,7 +170,6 @@ def _check_row(row: Row[Any]) -> tuple[Entry, bytes]:
     )
     if stored != claimed:
         raise AuditFailure(index, "changed entry", "columns disagree with leaf data")
-    event_bytes = canonical_json(event)
     if sha256(event_bytes) != row.event_hash:
         raise AuditFailure(
             index, "changed entry", "event hash does not match the event"
@@ -190,20 +196,6 @@ def _check_chain(
             f"worker entry {entry.worker_seq} does not follow entry {expected_seq - 1}",
         )
     heads[entry.worker_id] = (entry.worker_seq, leaf_hash)
-
-
-def _add_leaf(
-    border: list[tuple[merkle.Node, bytes]], index: int, leaf: bytes
-) -> list[tuple[merkle.Node, bytes]]:
-    """Add a leaf to the rebuilt tree; return the nodes it completes, bottom up."""
-    level, node_index, digest = 0, index, leaf
-    completed = [((0, index), leaf)]
-    while node_index % 2 == 1:
-        digest = merkle.node_hash(border.pop()[1], digest)
-        level, node_index = level + 1, node_index // 2
-        completed.append(((level, node_index), digest))
-    border.append(((level, node_index), digest))
-    return completed
 
 
 def _stored_nodes(connection: Connection) -> Generator[tuple[merkle.Node, bytes]]:

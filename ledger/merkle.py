@@ -130,19 +130,31 @@ def consistency_ranges(first: int, second: int) -> list[Range]:
     return ranges
 
 
+Border = list[tuple[Node, bytes]]
+"""The perfect subtrees on the right border of a tree, left to right."""
+
+
+def append_leaf(border: Border, index: int, leaf: bytes) -> Border:
+    """Add leaf ``index`` to the right border; return the subtrees it completes.
+
+    The returned nodes run bottom up, the leaf itself first; a stored tree
+    keeps them all, so later proofs read instead of recompute.
+    """
+    level, node_index, digest = 0, index, leaf
+    completed: Border = [((0, index), leaf)]
+    while node_index % 2 == 1:
+        digest = node_hash(border.pop()[1], digest)
+        level, node_index = level + 1, node_index // 2
+        completed.append(((level, node_index), digest))
+    border.append(((level, node_index), digest))
+    return completed
+
+
 def root_from_leaf_hashes(hashes: Sequence[bytes]) -> bytes:
     """MTH of a whole list of leaf hashes (for tests and small trees)."""
-    level = list(hashes)
-    if not level:
-        return EMPTY_ROOT
-    # Perfect subtrees along the right border, built bottom-up like an append.
-    border: list[tuple[int, bytes]] = []
-    for h in level:
-        size, node = 1, h
-        while border and border[-1][0] == size:
-            node = node_hash(border.pop()[1], node)
-            size *= 2
-        border.append((size, node))
+    border: Border = []
+    for index, leaf in enumerate(hashes):
+        append_leaf(border, index, leaf)
     return fold([h for _, h in border])
 
 

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
+from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -152,16 +153,18 @@ class Service:
         policy = self.policy()
 
         def check(entry: Entry, event_bytes: bytes) -> None:
-            signed = SignedEvent.model_validate(
-                {
-                    "event": entry.event,
-                    "signature": {"key_id": entry.key_id, "value": entry.signature},
-                }
-            )
             try:
+                signed = SignedEvent.model_validate(
+                    {
+                        "event": entry.event,
+                        "signature": {"key_id": entry.key_id, "value": entry.signature},
+                    }
+                )
                 event = parse_event(entry.event)
-            except ValueError as exc:
-                raise EventRefused("malformed", str(exc)) from exc
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"])
+                raise EventRefused("malformed", f"{where}: {first['msg']}") from exc
             policy.admit(signed, event, signed_bytes=event_bytes, now=entry.logged_at)
 
         return audit(

@@ -22,6 +22,7 @@ from pydantic import (
 
 from schemas.identifiers import (
     ABILITY_CODE_PATTERN,
+    certificate_no_parts,
     ISSUER_ID_PATTERN,
     OCCUPATION_CODE_PATTERN,
     WORKER_ID_PATTERN,
@@ -34,8 +35,10 @@ AbilityCode = Annotated[str, Field(pattern=ABILITY_CODE_PATTERN)]
 SkillLevel = Annotated[int, Field(ge=1, le=5)]
 Reference = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\S(.*\S)?$")]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
+# RFC 8785 numbers are IEEE 754 doubles: larger integers cannot be signed.
+MAX_SAFE_INTEGER = 2**53 - 1
 LeafHashHex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-YearMonth = Annotated[str, Field(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")]
+YearMonth = Annotated[str, Field(pattern=r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$")]
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -84,7 +87,7 @@ class _Event(BaseModel):
     worker_id: WorkerId
     issuer_id: IssuerId
     ref: Reference = Field(
-        description="the issuer's own record number, unique per issuer"
+        description="the issuer's own record number, unique per worker and issuer"
     )
     signed_at: UtcDatetime
 
@@ -131,6 +134,7 @@ class CertificateIssued(_Event):
         if self.certificate_type is CertificateType.SKILL_LEVEL:
             if self.skill_level is None:
                 raise ValueError("skill_level: required for a skill-level certificate")
+            _check_number_matches(self.certificate_no, self.skill_level, self.issued_on)
             if not _is_occupation_code(self.occupation_code):
                 raise ValueError(
                     "occupation_code: a skill-level certificate needs an occupation "
@@ -199,7 +203,7 @@ class EntryRevoked(_Event):
     """Revokes an earlier entry of the same worker; nothing is ever deleted."""
 
     kind: Literal[EventKind.ENTRY_REVOKED]
-    target_log_index: int = Field(ge=0)
+    target_log_index: int = Field(ge=0, le=MAX_SAFE_INTEGER)
     target_leaf_hash: LeafHashHex
     reason: Text
     revoked_on: dt.date
@@ -218,6 +222,24 @@ Event = Annotated[
 ]
 
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def _check_number_matches(number: str, level: int, issued_on: dt.date) -> None:
+    """A number in the 2019 national layout must print the same level and year."""
+    printed = certificate_no_parts(number)
+    if printed is None:
+        return
+    year, printed_level = printed
+    if printed_level != level:
+        raise ValueError(
+            f"certificate_no: {number} prints level {printed_level}, "
+            f"not skill_level {level}"
+        )
+    if year != issued_on.year % 100:
+        raise ValueError(
+            f"certificate_no: {number} prints year {year:02d}, "
+            f"not the year of issued_on {issued_on}"
+        )
 
 
 def _is_occupation_code(code: str) -> bool:

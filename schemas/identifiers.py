@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
 WORKER_ID_PATTERN = r"^[0-9a-f]{32}$"
 ISSUER_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,63}$"
-OCCUPATION_CODE_PATTERN = r"^[1-8]-\d{2}-\d{2}-\d{2}$"
-ABILITY_CODE_PATTERN = r"^\d{16}$"
+OCCUPATION_CODE_PATTERN = r"^[1-8]-[0-9]{2}-[0-9]{2}-[0-9]{2}$"
+ABILITY_CODE_PATTERN = r"^[0-9]{16}$"
 
 _ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 _ID_CHECK = "10X98765432"
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
-_CERTIFICATE_NO = re.compile(r"^[YS]\d{4}\d{2}\d{6}\d{2}([1-5])\d{6}$")
+_CERTIFICATE_NO = re.compile(r"[YS][0-9]{12}([0-9]{2})([1-5])[0-9]{6}")
 
 
 class IdentifierError(ValueError):
@@ -35,13 +36,14 @@ def id_check_char(first17: str) -> str:
 def normalize_id_number(raw: str) -> str:
     """Give the 18-character form of a resident ID number, or raise.
 
-    Accepts a lowercase ``x`` and upgrades a 15-digit number (century 19).
+    Accepts full-width characters and a lowercase ``x``, and upgrades a
+    15-digit number (century 19).
     """
-    value = raw.strip().upper()
-    if re.fullmatch(r"\d{15}", value):
+    value = unicodedata.normalize("NFKC", raw).strip().upper()
+    if re.fullmatch(r"[0-9]{15}", value):
         first17 = value[:6] + "19" + value[6:]
         value = first17 + id_check_char(first17)
-    if not re.fullmatch(r"\d{17}[\dX]", value):
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", value):
         raise IdentifierError(
             f"id number: expected 18 characters (17 digits and a digit or X) "
             f"or 15 digits, got {len(value)} characters"
@@ -82,7 +84,11 @@ def check_uscc(code: str) -> None:
         )
 
 
-def certificate_no_level(certificate_no: str) -> int | None:
-    """The skill level printed in a 22-character certificate number, if it is one."""
+def certificate_no_parts(certificate_no: str) -> tuple[int, int] | None:
+    """The year (two digits) and skill level printed in a 22-character number.
+
+    None when the number is not in the 2019 national layout, which other
+    numbering schemes (legacy, special ability) are not.
+    """
     match = _CERTIFICATE_NO.fullmatch(certificate_no)
-    return int(match.group(1)) if match else None
+    return (int(match.group(1)), int(match.group(2))) if match else None

@@ -67,16 +67,24 @@ def _leaf(connection: Connection, index: int) -> dict[str, Any]:
     return dict(json.loads(data))
 
 
+def _encode(value: dict[str, Any]) -> bytes:
+    try:
+        return canonical_json(value)
+    except ValueError:
+        # what RFC 8785 cannot encode, an attacker writes as plain JSON
+        return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+
+
 def _rewrite(connection: Connection, index: int, entry: dict[str, Any]) -> None:
     """Store a changed entry with every hash of its row recomputed."""
-    data = canonical_json(entry)
+    data = _encode(entry)
     connection.execute(
         update(EntryRow)
         .where(EntryRow.log_index == index)
         .values(
             leaf_data=data,
             leaf_hash=merkle.leaf_hash(data),
-            event_hash=sha256(canonical_json(entry["event"])),
+            event_hash=sha256(_encode(entry["event"])),
             worker_seq=entry["worker_seq"],
             ref=entry["event"]["ref"],
         )
@@ -272,5 +280,27 @@ def test_forged_checkpoint(ledger: Service) -> None:
         )
 
     failure = _tamper(ledger, attack)
-    assert failure.kind == "bad checkpoint"
-    assert "size 10" in failure.detail
+    assert (failure.log_index, failure.kind) == (5, "bad checkpoint")
+    assert failure.detail.startswith("checkpoint of size 10: note: invalid signature")
+
+
+@pytest.mark.parametrize(
+    ("change", "detail"),
+    [
+        (lambda e: e["signature"].update(key_id="zz"), "signature.key_id"),
+        (lambda e: e["event"].pop("worker_id"), "columns disagree"),
+        (lambda e: e["event"].update(skill_level=2**60), "exceeds safe integer"),
+    ],
+)
+def test_malformed_entry_with_hashes_recomputed_is_named_not_crashed(
+    ledger: Service, change: Callable[[dict[str, Any]], object], detail: str
+) -> None:
+    def attack(connection: Connection) -> None:
+        entry = _leaf(connection, 6)
+        change(entry)
+        _rewrite(connection, 6, entry)
+
+    failure = _tamper(ledger, attack)
+    assert failure.log_index == 6
+    assert failure.kind in {"changed entry", "bad signature"}
+    assert detail in failure.detail

@@ -14,9 +14,12 @@ from sqlalchemy.exc import DBAPIError
 
 from ledger import merkle
 from ledger.checkpoint import open_checkpoint
+from ledger.errors import LogBusy
 from ledger.log import Log
 from ledger.note import NoteSigner
+from ledger.store.engine import make_engine, write_transaction
 from ledger.store.tables import APPEND_ONLY_TABLES
+from schemas.events import EventSignature, SignedEvent
 from tests import kit
 from verify.events import TrustListPolicy
 
@@ -123,6 +126,14 @@ def test_duplicate_event_is_not_appended_twice(
     assert log.size() == 5
 
 
+def _unsignable(event: dict) -> SignedEvent:
+    """An event that RFC 8785 cannot encode, so only a forger could 'sign' it."""
+    zeros = base64.b64encode(bytes(64)).decode()
+    return SignedEvent(
+        event=event, signature=EventSignature(key_id="00000000", value=zeros)
+    )
+
+
 def _tampered_signature(signed):
     raw = bytearray(base64.b64decode(signed.signature.value))
     raw[0] ^= 1
@@ -217,6 +228,61 @@ def _tampered_signature(signed):
             ),
             "unknown_reference",
             "ref 'NOPE': no training.enrolled by train-001",
+        ),
+        (
+            lambda i: i["train"].sign(
+                kit.enrolment(kit.WORKER_A, "train-001", "X") | {"subsidised": 1}
+            ),
+            "not_canonical",
+            "subsidised: 1 is not in canonical form True",
+        ),
+        (
+            lambda i: i["eval"].sign(
+                kit.certificate(kit.WORKER_A, "eval-001", "X", level=4)
+                | {"certificate_no": "S000050123456245000001"}
+            ),
+            "malformed",
+            "prints level 5, not skill_level 4",
+        ),
+        (
+            lambda i: i["eval"].sign(
+                kit.certificate(kit.WORKER_A, "eval-001", "X")
+                | {"certificate_no": "S000050123456235000001"}
+            ),
+            "malformed",
+            "prints year 23, not the year of issued_on 2024-05-08",
+        ),
+        (
+            lambda i: i["train"].sign(
+                kit.completion(kit.WORKER_A, "train-001", "X", "T-1")
+            ),
+            "conflicting_reference",
+            "ref 'T-1': training.enrolled was already closed by entry 1",
+        ),
+        (
+            lambda i: i["train"].sign(
+                kit.completion(kit.WORKER_B, "train-001", "X", "T-2")
+                | {"completed_on": "2024-02-28"}
+            ),
+            "impossible_dates",
+            "completed_on: 2024-02-28 is before start_on 2024-03-01 of ref 'T-2'",
+        ),
+        (
+            lambda i: _unsignable(
+                {
+                    "kind": "entry.revoked",
+                    "worker_id": kit.WORKER_A,
+                    "issuer_id": "eval-001",
+                    "ref": "X",
+                    "signed_at": "2025-01-01T00:00:00Z",
+                    "target_log_index": 2**53,
+                    "target_leaf_hash": "0" * 64,
+                    "reason": "test",
+                    "revoked_on": "2025-01-01",
+                }
+            ),
+            "malformed",
+            "target_log_index: Input should be less than or equal to 9007199254740991",
         ),
         (
             lambda i: i["eval"].sign(
@@ -342,3 +408,25 @@ def test_sqlite3_shell_module_cannot_change_entries(
         "SELECT leaf_data FROM entries WHERE log_index = 0"
     ).fetchone()
     assert json.loads(leaf[0])["event"]["ref"] == "T-1"
+
+
+def test_writer_waits_then_gets_log_busy(
+    db_url_and_engine: tuple[str, Engine],
+    log_signer: NoteSigner,
+    policy: TrustListPolicy,
+    issuers: dict[str, kit.Issuer],
+) -> None:
+    url, engine = db_url_and_engine
+    impatient = make_engine(url, busy_timeout_s=0.2)
+    log = Log(impatient, origin=kit.ORIGIN, signer=log_signer, clock=lambda: NOW)
+    event = issuers["eval"].sign(kit.certificate(kit.WORKER_A, "eval-001", "busy"))
+    try:
+        with (
+            write_transaction(engine),
+            pytest.raises(LogBusy, match="another writer holds the lock"),
+        ):
+            log.append([event], policy)
+        [outcome] = log.append([event], policy)
+        assert outcome.entry is not None and outcome.entry.log_index == 0
+    finally:
+        impatient.dispose()

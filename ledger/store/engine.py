@@ -7,6 +7,7 @@ advisory lock. Readers never wait for writers.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,9 +22,10 @@ from ledger.errors import LogBusy
 logger = logging.getLogger(__name__)
 
 # Any constant works; it names the lock that serialises appends on PostgreSQL.
-_PG_APPEND_LOCK = 0x534B494C4C50
+PG_APPEND_LOCK = 0x534B494C4C50
 
-_BUSY_TIMEOUT_S = 10
+BUSY_TIMEOUT_S = 10.0
+"""How long a writer waits for the log's lock before giving up with LogBusy."""
 
 
 def database_url(url: str) -> str:
@@ -34,18 +36,23 @@ def database_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str, *, busy_timeout_s: float = BUSY_TIMEOUT_S, **kwargs: Any
+) -> Engine:
     """An engine for ``url`` with the settings the ledger relies on."""
     url = database_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": _BUSY_TIMEOUT_S}, **kwargs)
-        event.listen(engine, "connect", _sqlite_connect)
+        engine = create_engine(url, connect_args={"timeout": busy_timeout_s}, **kwargs)
+        event.listen(
+            engine, "connect", functools.partial(_sqlite_connect, busy_timeout_s)
+        )
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    return engine.execution_options(busy_timeout_s=busy_timeout_s)
 
 
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connect(busy_timeout_s: float, dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy's "begin" event issue BEGIN itself, so that writers can
     # ask for BEGIN IMMEDIATE instead of pysqlite's deferred BEGIN.
     dbapi_connection.isolation_level = None
@@ -53,7 +60,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_S * 1000}")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
     cursor.close()
 
 
@@ -64,7 +71,10 @@ def _sqlite_begin(connection: Connection) -> None:
 
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """A transaction that holds the log's single-writer lock until it ends."""
+    """A transaction that holds the log's single-writer lock until it ends.
+
+    Raises LogBusy when another writer keeps the lock past the busy timeout.
+    """
     sqlite = engine.dialect.name == "sqlite"
     options = {"sqlite_begin": "IMMEDIATE"} if sqlite else {}
     try:
@@ -73,13 +83,17 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             connection.begin(),
         ):
             if not sqlite:
+                timeout_s = connection.get_execution_options()["busy_timeout_s"]
+                connection.execute(
+                    text(f"SET LOCAL lock_timeout = '{int(timeout_s * 1000)}ms'")
+                )
                 connection.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"),
-                    {"key": _PG_APPEND_LOCK},
+                    {"key": PG_APPEND_LOCK},
                 )
             yield connection
     except OperationalError as exc:
         if "database is locked" in str(exc) or "lock timeout" in str(exc):
-            logger.warning("log busy: %s", exc.orig)
+            logger.debug("log busy: %s", exc.orig)
             raise LogBusy("log: another writer holds the lock; retry") from exc
         raise

@@ -1,0 +1,176 @@
+"""What the log already holds about a batch's workers, and the checks it enables.
+
+An event may refer to an earlier entry of the same worker: a completion to
+its enrolment, an end to its employment, a revocation to what it revokes.
+``WorkerChains`` loads the workers' entries once per batch, grows as the
+batch is appended, and refuses an event whose references do not hold.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from ledger.errors import EventRefused
+from ledger.store.tables import EntryRow
+from schemas.events import (
+    EmploymentEnded,
+    EntryRevoked,
+    Event,
+    EventKind,
+    TrainingCompleted,
+)
+
+RefKey = tuple[str, str, str]
+"""(worker_id, issuer_id, ref): how an issuer names its own records."""
+
+
+@dataclass(frozen=True)
+class Logged:
+    """An entry already in the log (or earlier in the batch)."""
+
+    log_index: int
+    leaf_hash: bytes
+    event: dict[str, Any]
+
+    @property
+    def kind(self) -> str:
+        return str(self.event["kind"])
+
+    @property
+    def issuer_id(self) -> str:
+        return str(self.event["issuer_id"])
+
+
+@dataclass
+class WorkerChains:
+    """The entries of some workers: chain heads, references, revocations."""
+
+    heads: dict[str, tuple[int, bytes]] = field(default_factory=dict)
+    by_hash: dict[tuple[str, bytes], int] = field(default_factory=dict)
+    by_ref: dict[RefKey, Logged] = field(default_factory=dict)
+    by_index: dict[int, Logged] = field(default_factory=dict)
+    closed: dict[RefKey, int] = field(default_factory=dict)
+    revoked: set[int] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, connection: Connection, workers: set[str]) -> WorkerChains:
+        """Read every entry of ``workers`` (one query)."""
+        chains = cls()
+        query = (
+            select(
+                EntryRow.log_index,
+                EntryRow.worker_seq,
+                EntryRow.event_hash,
+                EntryRow.leaf_hash,
+                EntryRow.leaf_data,
+            )
+            .where(EntryRow.worker_id.in_(workers))
+            .order_by(EntryRow.log_index)
+        )
+        for index, seq, event_hash, leaf_hash, leaf_data in connection.execute(query):
+            event = json.loads(leaf_data)["event"]
+            chains.add(index, seq, event_hash, leaf_hash, event)
+        return chains
+
+    def add(
+        self,
+        log_index: int,
+        worker_seq: int,
+        event_hash: bytes,
+        leaf_hash: bytes,
+        event: dict[str, Any],
+    ) -> None:
+        """Record one entry, from the database or from the batch being built."""
+        worker = str(event["worker_id"])
+        head = self.heads.get(worker)
+        if head is None or worker_seq > head[0]:
+            self.heads[worker] = (worker_seq, leaf_hash)
+        self.by_hash[(worker, event_hash)] = log_index
+        logged = Logged(log_index, leaf_hash, event)
+        self.by_ref[(worker, logged.issuer_id, str(event["ref"]))] = logged
+        self.by_index[log_index] = logged
+        closes = {
+            EventKind.TRAINING_COMPLETED: "enrolment_ref",
+            EventKind.EMPLOYMENT_ENDED: "employment_ref",
+        }.get(EventKind(logged.kind))
+        if closes is not None:
+            self.closed[(worker, logged.issuer_id, str(event[closes]))] = log_index
+        if logged.kind == EventKind.ENTRY_REVOKED:
+            self.revoked.add(int(event["target_log_index"]))
+
+    def check(self, event: Event) -> None:
+        """Refuse an event whose references do not hold (EventRefused)."""
+        key = (event.worker_id, event.issuer_id, event.ref)
+        if key in self.by_ref:
+            raise EventRefused(
+                "duplicate_ref",
+                f"ref: {event.ref!r} of {event.issuer_id} is already logged "
+                "with other content",
+            )
+        if isinstance(event, TrainingCompleted):
+            start = self._open(event, event.enrolment_ref, EventKind.TRAINING_ENROLLED)
+            _not_before(event.completed_on, "completed_on", start, "start_on")
+        elif isinstance(event, EmploymentEnded):
+            start = self._open(
+                event, event.employment_ref, EventKind.EMPLOYMENT_STARTED
+            )
+            _not_before(event.ended_on, "ended_on", start, "started_on")
+        elif isinstance(event, EntryRevoked):
+            self._check_revocation(event)
+
+    def _open(self, event: Event, ref: str, kind: EventKind) -> dict[str, Any]:
+        """The earlier event ``ref`` names, which must be of ``kind`` and open."""
+        key = (event.worker_id, event.issuer_id, ref)
+        found = self.by_ref.get(key)
+        if found is None or found.kind != kind:
+            raise EventRefused(
+                "unknown_reference",
+                f"ref {ref!r}: no {kind} by {event.issuer_id} for this worker",
+            )
+        if key in self.closed:
+            raise EventRefused(
+                "conflicting_reference",
+                f"ref {ref!r}: {kind} was already closed by entry {self.closed[key]}",
+            )
+        return found.event
+
+    def _check_revocation(self, event: EntryRevoked) -> None:
+        index = event.target_log_index
+        target = self.by_index.get(index)
+        if target is None or target.event["worker_id"] != event.worker_id:
+            raise EventRefused(
+                "unknown_reference",
+                f"target_log_index: no entry {index} for this worker",
+            )
+        leaf = target.leaf_hash.hex()
+        if leaf != event.target_leaf_hash:
+            raise EventRefused(
+                "unknown_reference",
+                f"target_leaf_hash: entry {index} has leaf hash {leaf}",
+            )
+        if target.issuer_id != event.issuer_id:
+            raise EventRefused(
+                "not_accredited",
+                f"target_log_index: entry {index} was signed by {target.issuer_id}",
+            )
+        if target.kind == EventKind.ENTRY_REVOKED or index in self.revoked:
+            raise EventRefused(
+                "conflicting_reference",
+                f"target_log_index: entry {index} cannot be revoked again",
+            )
+
+
+def _not_before(
+    day: dt.date, name: str, earlier: dict[str, Any], earlier_name: str
+) -> None:
+    start = dt.date.fromisoformat(earlier[earlier_name])
+    if day < start:
+        raise EventRefused(
+            "impossible_dates",
+            f"{name}: {day} is before {earlier_name} {start} of ref {earlier['ref']!r}",
+        )
