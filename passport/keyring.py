@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
-from issuers.keys import KeyStore, raw_public
+from issuers.errors import KeyStoreError
+from issuers.keys import KeyStore, key_id, raw_public
 from issuers.registry import PASSPORT_SIGNER, add_service_key
+from issuers.tables import ServiceKeyRow
 from ledger.note import NoteSigner
 
 AUTHORITY, LOG, PSEUDONYM = "authority", "log", "pseudonym"
@@ -49,18 +51,38 @@ def load(store: KeyStore, *, origin: str) -> ServiceKeys:
     )
 
 
+NAMES = (AUTHORITY, LOG, PASSPORT_SIGNER, PSEUDONYM)
+
+
 def exists(store: KeyStore) -> bool:
-    """Whether the service keys have been created in this key store."""
-    return store.exists(AUTHORITY)
+    """Whether the service keys exist: all of them, or else none.
+
+    A partial set is refused rather than completed, since a new authority or
+    pseudonym key would silently change the trust list or every worker id.
+    """
+    present = [name for name in NAMES if store.exists(name)]
+    if present and len(present) < len(NAMES):
+        missing = sorted(set(NAMES) - set(present))
+        raise KeyStoreError(
+            f"keys: {', '.join(missing)} missing from {store.directory} while "
+            f"{', '.join(present)} exist; restore them from backup"
+        )
+    return bool(present)
 
 
-def register(session: Session, keys: ServiceKeys, *, now: dt.datetime) -> None:
-    """Record the public halves that go on the trust list."""
+def register(session: Session, keys: ServiceKeys, *, now: dt.datetime) -> bool:
+    """Record the public halves that go on the trust list, once per database.
+
+    Returns whether anything was new (a trust list must then be published).
+    """
+    added = False
     for role, key in (
         (AUTHORITY, keys.authority),
         (LOG, keys.log.private_key),
         (PASSPORT_SIGNER, keys.passport_signer),
     ):
-        add_service_key(
-            session, role=role, public_key=raw_public(key.public_key()), valid_from=now
-        )
+        public = raw_public(key.public_key())
+        if session.get(ServiceKeyRow, (role, key_id(public))) is None:
+            add_service_key(session, role=role, public_key=public, valid_from=now)
+            added = True
+    return added

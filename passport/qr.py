@@ -16,7 +16,8 @@ from qrcode.util import MODE_ALPHA_NUM, QRData
 from reportlab.graphics.shapes import Drawing, Path, Rect
 from reportlab.lib import colors
 
-QR_ALPHABET = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ$%*+-./:")
+from verify.qrtext import QR_TEXT_ALPHABET
+
 QUIET_ZONE = 4
 
 
@@ -26,7 +27,7 @@ class QRTextError(ValueError):
 
 def make_qr(text: str) -> qrcode.QRCode[Any]:
     """Build the smallest QR at level M that holds ``text`` in alphanumeric mode."""
-    bad = sorted(set(text) - QR_ALPHABET)
+    bad = sorted(set(text) - QR_TEXT_ALPHABET)
     if not text or bad:
         raise QRTextError(
             f"qr text: expected 1 or more of 0-9 A-Z $%*+-./:, got {bad or 'nothing'}"

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import functools
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from pydantic import ValidationError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from issuers.keys import KeyStore, passphrase_from_env
 from issuers.registry import latest_trust_list, publish_trust_list
+from issuers.tables import TrustListRow
 from ledger.appender import Outcome
 from ledger.audit import AuditReport, audit
 from ledger.entry import Entry
@@ -50,16 +53,19 @@ class Service:
     def open(cls, settings: Settings, *, create_keys: bool = False) -> Service:
         """Load the keys (create them only when asked), then open the database."""
         store = KeyStore(settings.keys_dir, passphrase_from_env())
-        created = create_keys and not keyring.exists(store)
-        if created:
-            keys = keyring.create(store, origin=settings.log_origin)
-            logger.info("created service keys in %s", settings.keys_dir)
-        else:
+        if keyring.exists(store):
             keys = keyring.load(store, origin=settings.log_origin)
+        elif create_keys:
+            keys = keyring.create(store, origin=settings.log_origin)
+            logger.debug("created service keys in %s", settings.keys_dir)
+        else:
+            raise ServiceError(
+                f"keys: none in {settings.keys_dir}; create them with `skillpass init`"
+            )
         service = cls(settings, open_database(settings.db_url), keys)
-        if created:
-            with service.session() as session:
-                keyring.register(session, keys, now=utc_now())
+        with service.session() as session:
+            new_keys = keyring.register(session, keys, now=utc_now())
+        if new_keys:
             service.publish_trust_list()
         return service
 
@@ -149,8 +155,12 @@ class Service:
         return archive_of(worker_id, entries)
 
     def audit(self) -> AuditReport:
-        """Audit the whole log against its signed checkpoints and the trust list."""
-        policy = self.policy()
+        """Audit the whole log against its signed checkpoints and the trust lists.
+
+        Each entry is checked against the trust list in force when it was
+        logged, so a later change of keys or accreditation breaks nothing.
+        """
+        policy_at = self._policies_in_force()
 
         def check(entry: Entry, event_bytes: bytes) -> None:
             try:
@@ -165,7 +175,9 @@ class Service:
                 first = exc.errors()[0]
                 where = ".".join(str(p) for p in first["loc"])
                 raise EventRefused("malformed", f"{where}: {first['msg']}") from exc
-            policy.admit(signed, event, signed_bytes=event_bytes, now=entry.logged_at)
+            policy_at(entry.logged_at).admit(
+                signed, event, signed_bytes=event_bytes, now=entry.logged_at
+            )
 
         return audit(
             self.engine,
@@ -173,6 +185,32 @@ class Service:
             verifiers=[self.keys.log.verifier],
             check=check,
         )
+
+    def _policies_in_force(self) -> Callable[[dt.datetime], TrustListPolicy]:
+        """The admission policy of the trust list in force at a given time."""
+        with self.session() as session:
+            rows = session.execute(
+                select(TrustListRow.issued_at, TrustListRow.document).order_by(
+                    TrustListRow.version
+                )
+            ).all()
+        times = [_as_utc(issued_at) for issued_at, _ in rows]
+        documents = [document for _, document in rows]
+
+        @functools.cache
+        def policy(version: int) -> TrustListPolicy:
+            signed = SignedTrustList.model_validate_json(documents[version])
+            return TrustListPolicy(signed.trust_list)
+
+        def policy_at(when: dt.datetime) -> TrustListPolicy:
+            return policy(max(bisect.bisect_right(times, when) - 1, 0))
+
+        return policy_at
+
+
+def _as_utc(value: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes; every time we store is UTC.
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def archive_of(worker_id: str, entries: Sequence[Entry]) -> Archive:
@@ -196,6 +234,6 @@ def archive_of(worker_id: str, entries: Sequence[Entry]) -> Archive:
     return Archive(worker_id=worker_id, records=records)
 
 
-def now_utc() -> dt.datetime:
+def utc_now_seconds() -> dt.datetime:
     """The current time, whole seconds, UTC."""
     return utc_now().replace(microsecond=0)

@@ -28,8 +28,8 @@ STATUS_TEXT = {
     "not_yet_valid": ("尚未生效", "not yet valid"),
     "revoked": ("已撤销", "revoked"),
     "holder_erased": ("持证人个人信息已删除", "holder data erased"),
-    "status_unavailable": ("无法查询状态", "status could not be checked"),
     "unknown_passport": ("系统中无此护照", "passport unknown to the service"),
+    "log_inconsistent": ("账本记录不一致", "the ledger no longer matches"),
 }
 
 
@@ -39,6 +39,11 @@ class Finding:
 
     code: str
     message: str
+
+    @classmethod
+    def of(cls, error: VerificationError) -> Finding:
+        """The finding a verification error stands for."""
+        return cls(error.reason, str(error))
 
 
 @dataclass
@@ -52,6 +57,23 @@ class Verdict:
     trust_list_issued_at: dt.datetime
     findings: list[Finding] = field(default_factory=list)
     online: bool = False
+
+    @classmethod
+    def refused(cls, trust_list: TrustList, error: VerificationError) -> Verdict:
+        """The verdict on something that is not an authentic passport at all."""
+        return cls(
+            authentic=False,
+            current=None,
+            passport=None,
+            trust_list_version=trust_list.version,
+            trust_list_issued_at=trust_list.issued_at,
+            findings=[Finding.of(error)],
+        )
+
+    def refute(self, error: VerificationError) -> None:
+        """Add a reason against a passport that was authentic and current."""
+        self.current = False
+        self.findings.append(Finding.of(error))
 
     @property
     def valid(self) -> bool:
@@ -104,24 +126,19 @@ def _passport_json(passport: CompactPassport) -> dict[str, Any]:
 
 def verify_offline(qr_text: str, trust_list: TrustList, *, now: dt.datetime) -> Verdict:
     """Check authenticity, then currency, collecting every reason."""
+    try:
+        opened = open_passport(qr_text, trust_list)
+    except VerificationError as exc:
+        return Verdict.refused(trust_list, exc)
     verdict = Verdict(
-        authentic=False,
-        current=None,
-        passport=None,
+        authentic=True,
+        current=True,
+        passport=opened.passport,
         trust_list_version=trust_list.version,
         trust_list_issued_at=trust_list.issued_at,
     )
     try:
-        opened = open_passport(qr_text, trust_list)
-    except VerificationError as exc:
-        verdict.findings.append(Finding(exc.reason, str(exc)))
-        return verdict
-    verdict.authentic = True
-    verdict.passport = opened.passport
-    try:
         check_current(opened.passport, now=now)
-        verdict.current = True
     except VerificationError as exc:
-        verdict.current = False
-        verdict.findings.append(Finding(exc.reason, str(exc)))
+        verdict.refute(exc)
     return verdict

@@ -1,21 +1,30 @@
 """Online verification: the offline checks plus what only the service knows.
 
 On top of ``verify_offline`` the service checks that it issued the passport,
-that no entry the passport shows was revoked since, and that the holder's
-personal data still exists; each verification is logged for the holder.
+that the log still holds the entries it showed, that none of them was revoked
+since, and that the holder's personal data still exists. Each verification is
+logged for the holder.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
 
 from sqlalchemy import select
 
 from passport.service import Service
 from passport.tables import PassportRow, VerificationRow, WorkerIdentityRow
-from passport.verdict import Finding, Verdict, verify_offline
+from passport.verdict import Verdict, verify_offline
 from schemas.events import EntryRevoked
+from verify.errors import (
+    HolderErased,
+    LogInconsistent,
+    NotOnRecord,
+    Revoked,
+    VerificationError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -31,19 +40,9 @@ def verify_online(
     passport_id = verdict.passport.passport_id
     with service.session() as session:
         row = session.get(PassportRow, passport_id)
-        if row is None:
-            verdict.findings.append(
-                Finding(
-                    "unknown_passport", f"passport {passport_id} was not issued here"
-                )
-            )
-        else:
-            identity = session.get(WorkerIdentityRow, row.worker_id)
-            if identity is None or identity.erased_at is not None:
-                verdict.findings.append(
-                    Finding("holder_erased", "the holder's personal data was erased")
-                )
-            verdict.findings.extend(_revocations(service, row))
+        identity = session.get(WorkerIdentityRow, row.worker_id) if row else None
+        for error in _status(service, row, identity, verdict.passport.tree_size):
+            verdict.refute(error)
         session.add(
             VerificationRow(
                 passport_id=passport_id,
@@ -52,24 +51,36 @@ def verify_online(
                 verifier=verifier,
             )
         )
-    logger.info("verified passport %s: %s", passport_id, verdict.status)
+    logger.debug("verified passport %s: %s", passport_id, verdict.status)
     return verdict
 
 
-def _revocations(service: Service, row: PassportRow) -> list[Finding]:
+def _status(
+    service: Service,
+    row: PassportRow | None,
+    identity: WorkerIdentityRow | None,
+    tree_size: int,
+) -> Iterator[VerificationError]:
+    """Everything the service knows against a passport it can read."""
+    if row is None:
+        yield NotOnRecord("passport: not issued by this service")
+        return
+    size = service.log.size()
+    if tree_size != row.tree_size or size < tree_size:
+        yield LogInconsistent(
+            f"tree_size: passport says {tree_size}, issued at {row.tree_size}, "
+            f"the log now holds {size}"
+        )
+    if identity is None or identity.erased_at is not None:
+        yield HolderErased("holder: personal data erased at the holder's request")
     shown = set(row.log_indexes)
-    findings = []
     for record in service.archive(row.worker_id).records:
         event = record.event
         if isinstance(event, EntryRevoked) and event.target_log_index in shown:
-            findings.append(
-                Finding(
-                    "revoked",
-                    f"entry {event.target_log_index} revoked on {event.revoked_on}: "
-                    f"{event.reason}",
-                )
+            yield Revoked(
+                f"entry {event.target_log_index} revoked on {event.revoked_on}: "
+                f"{event.reason}"
             )
-    return findings
 
 
 def verification_log(service: Service, worker_id: str) -> list[VerificationRow]:

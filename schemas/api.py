@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.passport import MAX_PASSPORT_DAYS
+
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -61,7 +63,7 @@ class PassportRequest(_Body):
         "employment",
         "guidance",
     ]
-    valid_days: int = Field(default=90, ge=1, le=3660)
+    valid_days: int = Field(default=90, ge=1, le=MAX_PASSPORT_DAYS)
 
 
 class VerifyRequest(_Body):

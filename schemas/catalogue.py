@@ -21,6 +21,8 @@ from schemas.identifiers import ABILITY_CODE_PATTERN, OCCUPATION_CODE_PATTERN
 
 Grade = Annotated[int, Field(ge=1, le=5)]
 
+ELDERLY_CARE_WORKER = "4-10-01-05"  # 养老护理员, the occupation the plan centres on
+
 _GRADE_ZH = {5: "五级", 4: "四级", 3: "三级", 2: "二级", 1: "一级"}
 
 
@@ -162,12 +164,19 @@ class Catalogue(_Frozen):
 
     def item(self, code: str, work_type: str | None = None) -> CatalogueItem:
         """The item with this code and work type (None for the occupation itself)."""
+        found = self._find(code, work_type)
+        if found is None:
+            raise CatalogueError(
+                f"catalogue item: no item with code {code!r} "
+                f"and work type {work_type!r}"
+            )
+        return found
+
+    def _find(self, code: str, work_type: str | None) -> CatalogueItem | None:
         for item in self.items:
             if item.code == code and item.work_type == work_type:
                 return item
-        raise CatalogueError(
-            f"catalogue item: no item with code {code!r} and work type {work_type!r}"
-        )
+        return None
 
     def parent(self, item: CatalogueItem) -> CatalogueItem | None:
         """The occupation a work type belongs to, or None for any other item."""
@@ -182,6 +191,19 @@ class Catalogue(_Frozen):
         """The item in English, e.g. Elderly Care Worker (Dementia Care Worker)."""
         parent = self.parent(item)
         return item.name_en if parent is None else f"{parent.name_en} ({item.name_en})"
+
+    def display_name(
+        self, code: str, work_type: str | None = None, *, english: bool = False
+    ) -> str:
+        """The label to show for a code, its occupation's for an unknown work type.
+
+        A code the catalogue does not hold is shown as the code itself, so a
+        record of an occupation outside annex 2 still reads sensibly.
+        """
+        found = self._find(code, work_type) or self._find(code, None)
+        if found is None:
+            return code
+        return self.label_en(found) if english else self.label(found)
 
     def system(self, key: str) -> System:
         """The system with this key, e.g. 民政."""
@@ -216,13 +238,3 @@ def load_catalogue() -> Catalogue:
         .read_text(encoding="utf-8")
     )
     return Catalogue.model_validate(json.loads(text))
-
-
-def level_name(grade: int) -> str:
-    """The level as a certificate prints it, e.g. 三级/高级工."""
-    return load_catalogue().level_name(grade)
-
-
-def level_name_en(grade: int) -> str:
-    """The level in English, e.g. Level 3/Senior Worker."""
-    return load_catalogue().level_name_en(grade)

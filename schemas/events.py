@@ -22,10 +22,10 @@ from pydantic import (
 
 from schemas.identifiers import (
     ABILITY_CODE_PATTERN,
-    certificate_no_parts,
     ISSUER_ID_PATTERN,
     OCCUPATION_CODE_PATTERN,
     WORKER_ID_PATTERN,
+    certificate_no_parts,
 )
 
 WorkerId = Annotated[str, Field(pattern=WORKER_ID_PATTERN)]

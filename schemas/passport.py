@@ -6,9 +6,15 @@ The PDF renders a ``PassportView``; its QR carries the signed compact form
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 
 from pydantic import BaseModel, ConfigDict
+
+from schemas.events import CertificateType
+
+MAX_PASSPORT_DAYS = 3660
+"""The longest a passport may last; verifiers refuse longer ones."""
 
 
 class _Frozen(BaseModel):
@@ -36,7 +42,7 @@ class LevelLine(_Frozen):
 class CertificateLine(_Frozen):
     """One certificate as shown on the passport."""
 
-    certificate_type: str
+    certificate_type: CertificateType
     occupation_code: str
     occupation_name: str
     work_type: str | None
@@ -98,4 +104,9 @@ class PassportView(_Frozen):
     guidance: list[GuidanceLine] = []
     tree_size: int
     qr_text: str
-    verification_code: str
+
+    @property
+    def verification_code(self) -> str:
+        """The passport id in base32, in groups of four, to read aloud."""
+        code = base64.b32encode(bytes.fromhex(self.passport_id)).decode().rstrip("=")
+        return "-".join(code[i : i + 4] for i in range(0, len(code), 4))

@@ -29,6 +29,10 @@ D = dt.date.fromisoformat
         ("2023-04-30", 2, "2025-04-30"),
         ("2023-12-31", 1, "2024-12-31"),
         ("2023-05-10", 0, "2023-05-10"),
+        # backwards too, as the demo counts ages back from its as_of
+        ("2024-02-29", -18, "2006-02-28"),
+        ("2024-02-29", -20, "2004-02-29"),
+        ("2026-11-30", -63, "1963-11-30"),
     ],
 )
 def test_add_years_corresponding_day(day: str, years: int, expected: str) -> None:

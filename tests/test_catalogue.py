@@ -9,13 +9,12 @@ import pytest
 from pydantic import ValidationError
 
 from schemas.catalogue import (
+    ELDERLY_CARE_WORKER,
     Catalogue,
     CatalogueError,
     CatalogueItem,
     ItemType,
     StepKind,
-    level_name,
-    level_name_en,
     load_catalogue,
 )
 
@@ -68,7 +67,7 @@ def test_types_and_parents() -> None:
     assert types.count(ItemType.WORK_TYPE) == 5
     assert types.count(ItemType.SPECIAL_ABILITY) == 6
     assert [t.name_zh for t in ItemType] == ["职业", "工种", "专项职业能力"]
-    community = CATALOGUE.item("4-10-01-05", "社区助老员")
+    community = CATALOGUE.item(ELDERLY_CARE_WORKER, "社区助老员")
     parent = CATALOGUE.parent(community)
     assert parent is not None and parent.name_zh == "养老护理员"
     assert CATALOGUE.parent(parent) is None
@@ -141,8 +140,45 @@ def test_ladder_has_eight_steps_in_order() -> None:
     ],
 )
 def test_level_names(grade: int, zh: str, en: str) -> None:
-    assert level_name(grade) == zh
-    assert level_name_en(grade) == en
+    assert CATALOGUE.level_name(grade) == zh
+    assert CATALOGUE.level_name_en(grade) == en
+
+
+def test_elderly_care_worker_constant() -> None:
+    item = CATALOGUE.item(ELDERLY_CARE_WORKER)
+    assert (item.name_zh, item.type) == ("养老护理员", ItemType.OCCUPATION)
+
+
+@pytest.mark.parametrize(
+    ("code", "work_type", "zh", "en"),
+    [
+        (ELDERLY_CARE_WORKER, None, "养老护理员", "Elderly Care Worker"),
+        (
+            ELDERLY_CARE_WORKER,
+            "社区助老员",
+            "养老护理员（社区助老员）",
+            "Elderly Care Worker (Community Elderly Assistant)",
+        ),
+        # a work type outside annex 2 shows its occupation
+        (ELDERLY_CARE_WORKER, "护工", "养老护理员", "Elderly Care Worker"),
+        (
+            "4-14-01-02",
+            "护工",
+            "医疗护理员（护工）",
+            "Medical Care Assistant (Patient Care Aide)",
+        ),
+        ("4071202000000006", None, "照料老年人", "Caring for Older People"),
+        # a special ability has no work types: its own name
+        ("4071202000000006", "护工", "照料老年人", "Caring for Older People"),
+        # nothing in the catalogue: the code itself, in either language
+        ("4-99-01-01", None, "4-99-01-01", "4-99-01-01"),
+        ("4-99-01-01", "护工", "4-99-01-01", "4-99-01-01"),
+    ],
+)
+def test_display_name(code: str, work_type: str | None, zh: str, en: str) -> None:
+    assert CATALOGUE.display_name(code, work_type) == zh
+    assert CATALOGUE.display_name(code, work_type, english=False) == zh
+    assert CATALOGUE.display_name(code, work_type, english=True) == en
 
 
 @pytest.mark.parametrize(
@@ -154,7 +190,8 @@ def test_level_names(grade: int, zh: str, en: str) -> None:
         ),
         (lambda: CATALOGUE.item("4-99-01-01"), "no item with code '4-99-01-01'"),
         (lambda: CATALOGUE.system("教育"), "system: no system '教育'"),
-        (lambda: level_name(6), "expected a grade from 1 to 5, got 6"),
+        (lambda: CATALOGUE.level_name(6), "expected a grade from 1 to 5, got 6"),
+        (lambda: CATALOGUE.level_name_en(0), "expected a grade from 1 to 5, got 0"),
     ],
 )
 def test_unknown_lookups_refused(lookup: Callable[[], object], message: str) -> None:

@@ -6,7 +6,9 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import re
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from issuers.keys import key_id, raw_public
-from passport.qr import qr_version
+from passport import qr
+from passport.qr import QRTextError, make_qr, qr_version
 from schemas.events import CertificateType
 from verify.compact import (
     CLAIM_PASSPORT,
@@ -23,13 +26,19 @@ from verify.compact import (
     CompactPassport,
     decode_claims,
     encode_claims,
-    peek_unverified,
+    peek_kid,
     sign_compact,
     verify_compact,
 )
 from verify.cose import decode_sign1, sig_structure, sign1
 from verify.errors import BadSignature, MalformedInput, VerificationError
-from verify.qrtext import deflate, inflate, parse_qr_text, to_qr_text
+from verify.qrtext import (
+    QR_TEXT_ALPHABET,
+    deflate,
+    inflate,
+    parse_qr_text,
+    to_qr_text,
+)
 
 DCC = Path(__file__).parent / "data" / "dcc"
 DCC_EXPECTED = json.loads((DCC / "expected.json").read_text())
@@ -101,7 +110,8 @@ def signed(payload: Any, protected: Any = None, unprotected: Any = None) -> byte
 
 
 def claims(count: int = 1) -> dict[Any, Any]:
-    return cbor2.loads(encode_claims(make_passport(count)))
+    decoded: dict[Any, Any] = cbor2.loads(encode_claims(make_passport(count)))
+    return decoded
 
 
 @pytest.mark.parametrize("masked_name", NAMES)
@@ -112,10 +122,34 @@ def test_round_trip_through_qr_text(count: int, masked_name: str) -> None:
         sign_compact(passport, private_key=KEY, key_id=KID), "HTTP://127.0.0.1:8000"
     )
     assert set(text) <= set(QR_ALPHANUMERIC) - {" "}
-    verify_url, cose = parse_qr_text(f"  {text.lower()}\n")
+    verify_url, cose = parse_qr_text(f"  {text}\n")
     assert verify_url == "HTTP://127.0.0.1:8000"
     assert verify_compact(cose, KEY.public_key()) == passport
-    assert peek_unverified(cose) == (KID, passport)
+    assert peek_kid(cose) == KID
+
+
+def test_url_and_marker_are_read_in_any_case() -> None:
+    text = qr_text(2)
+    url, payload = text.split("/V/")
+    # as a browser gives the link back: scheme and host in lowercase
+    copied = f"{url.lower()}/v/{payload}"
+    assert parse_qr_text(copied, expected_url=VERIFY_URL.lower()) == parse_qr_text(
+        text, expected_url=VERIFY_URL
+    )
+
+
+def test_lowercase_payload_is_refused_at_its_first_letter() -> None:
+    text = qr_text(1)
+    start = text.index("/V/") + len("/V/")
+    at = next(i for i in range(start, len(text)) if text[i].isalpha())
+    message = (
+        rf"^base32: character '{text[at].lower()}' at offset {at} is lowercase, "
+        "expected A-Z 2-7$"
+    )
+    with pytest.raises(MalformedInput, match=message):
+        parse_qr_text(text[:at] + text[at].lower() + text[at + 1 :])
+    with pytest.raises(MalformedInput, match=message):
+        parse_qr_text(text.lower())
 
 
 @pytest.mark.parametrize(
@@ -175,6 +209,19 @@ def test_six_certificates_fit_version_12_m() -> None:
     assert all(v <= 12 for count in range(6) for v in distribution[count].values())
 
 
+def test_qr_draws_exactly_the_qr_text_alphabet() -> None:
+    # one definition, so what a QR text may hold and what a QR draws agree
+    assert vars(qr)["QR_TEXT_ALPHABET"] is QR_TEXT_ALPHABET
+    for char in map(chr, range(32, 127)):
+        if char in QR_TEXT_ALPHABET:
+            assert make_qr(char).version == 1
+        else:
+            with pytest.raises(QRTextError, match=re.escape(f"got {[char]!r}")):
+                make_qr(char)
+    # 44 characters: version 3-M holds 61 in alphanumeric mode, 42 in byte mode
+    assert make_qr("".join(sorted(QR_TEXT_ALPHABET))).version == 3
+
+
 def test_byte_budget() -> None:
     for count in (0, 3, 6):
         passport = make_passport(count)
@@ -190,23 +237,50 @@ def test_byte_budget() -> None:
 
 def test_every_single_character_change_is_refused() -> None:
     text = qr_text(6)
+    payload_start = text.index("/V/") + len("/V/")
     public_key = KEY.public_key()
-    changes = 0
+    unchanged = parse_qr_text(text, expected_url=VERIFY_URL)
+    changes = lowercase_in_url = 0
     for position, original in enumerate(text):
-        for replacement in QR_ALPHANUMERIC.replace(original, ""):
+        # each other QR character, and the letter in lowercase, which a QR
+        # cannot hold but a person or a program may type
+        for replacement in QR_ALPHANUMERIC.replace(original, "") + original.lower():
+            if replacement == original:
+                continue
             changed = text[:position] + replacement + text[position + 1 :]
+            if replacement.islower() and position < payload_start:
+                # the unsigned URL and its marker are read in any case: the
+                # same URL, so the same result, never a different passport
+                assert parse_qr_text(changed, expected_url=VERIFY_URL) == unchanged
+                lowercase_in_url += 1
+                continue
             with pytest.raises(VerificationError):
                 _, cose = parse_qr_text(changed, expected_url=VERIFY_URL)
                 verify_compact(cose, public_key)
             changes += 1
-    assert changes == len(text) * (len(QR_ALPHANUMERIC) - 1)
+    letters = sum(char.isalpha() for char in text)
+    assert lowercase_in_url == sum(char.isalpha() for char in text[:payload_start])
+    assert (
+        changes + lowercase_in_url == len(text) * (len(QR_ALPHANUMERIC) - 1) + letters
+    )
 
 
 def test_signature_by_another_key_is_refused() -> None:
     cose = sign_compact(make_passport(3), private_key=OTHER_KEY, key_id=KID)
-    assert peek_unverified(cose) == (KID, make_passport(3))
+    assert peek_kid(cose) == KID
     with pytest.raises(BadSignature, match="signature: does not verify"):
         verify_compact(cose, KEY.public_key())
+
+
+def test_kid_is_read_without_reading_the_claims() -> None:
+    # claims no encoder writes: only the signature check may judge them
+    cose = signed(b"\xff not cbor")
+    assert peek_kid(cose) == KID
+    with pytest.raises(MalformedInput, match="payload: not valid CBOR"):
+        verify_compact(cose, KEY.public_key())
+    forged = sign1(b"\xff not cbor", private_key=OTHER_KEY, kid=KID)
+    with pytest.raises(BadSignature, match="signature: does not verify"):
+        verify_compact(forged, KEY.public_key())
 
 
 # the long (nibble) form of S000050123456215000123, whose short form applies
@@ -226,7 +300,7 @@ def _with(changes: dict[Any, Any], inner: dict[Any, Any] | None = None) -> Any:
     return {k: v for k, v in result.items() if v is not None}
 
 
-REFUSALS = {
+REFUSALS: dict[str, tuple[Callable[[], bytes], str]] = {
     "alg ES256": (
         lambda: signed(claims(), protected={1: -7, 4: KID}),
         r"alg: -7 \(ES256\) is not supported, expected -8 \(EdDSA\)",
@@ -309,7 +383,7 @@ def _text_with(payload: bytes) -> str:
     return f"{VERIFY_URL}/V/" + base64.b32encode(payload).decode().rstrip("=")
 
 
-QR_TEXT_REFUSALS = {
+QR_TEXT_REFUSALS: dict[str, tuple[Callable[[], str], str]] = {
     "zlib bomb": (
         lambda: _text_with(zlib.compress(b"\0" * 1_000_000, 9)),
         "zlib: inflates to more than 4096 bytes",
@@ -413,7 +487,9 @@ def test_passport_values_are_checked(field: str, value: Any, message: str) -> No
         (("competition", "4-10-01-05", 3, "S000050123456263000123"), "competition"),
     ],
 )
-def test_certificate_values_are_checked(values: tuple[Any, ...], message: str) -> None:
+def test_certificate_values_are_checked(
+    values: tuple[Any, Any, Any, Any], message: str
+) -> None:
     with pytest.raises(ValueError, match=message):
         CompactCertificate(*values, issued_on=dt.date(2026, 1, 1))
 

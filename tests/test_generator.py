@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 
 from passport.demo import IssuerSpec, Programme, WorkerHistory, generate
-from schemas.catalogue import load_catalogue
+from schemas.catalogue import ELDERLY_CARE_WORKER, load_catalogue
 from schemas.events import EventKind, dump_event, parse_event
 from schemas.identifiers import (
     ISSUER_ID_PATTERN,
     IdentifierError,
-    certificate_no_level,
+    certificate_no_parts,
     check_uscc,
     normalize_id_number,
 )
@@ -111,6 +111,7 @@ def test_default_sizes_and_speed(
         IssuerKind.SOCIAL_INSURANCE_AGENCY: 2,
     }
     assert len(workers) == 2000
+    assert (programme.seed, programme.as_of) == (2026, AS_OF)
     assert seconds < 5
 
 
@@ -198,7 +199,7 @@ def test_certificate_numbers_unique_and_laid_out(
             assert len(number) == 22
             assert number[:7] == f"{issuer.certificate_prefix}000050"
             assert (number[7:13], number[13:15]) == (issuer.station, year)
-            assert certificate_no_level(number) == event["skill_level"]
+            assert certificate_no_parts(number) == (int(year), event["skill_level"])
         else:
             assert re.fullmatch(r"ZX50\d{14}", number)
             assert (number[4:10], number[10:12]) == (issuer.station, year)
@@ -359,7 +360,7 @@ def test_levels_climb(workers: list[WorkerHistory]) -> None:
             grades = [grade for _, grade in certificates]
             assert grades == sorted(set(grades), reverse=True), worker.events
             dates = dict((grade, issued) for issued, grade in certificates)
-            if code == "4-10-01-05" and {5, 4} <= dates.keys():
+            if code == ELDERLY_CARE_WORKER and {5, 4} <= dates.keys():
                 # 养老护理员 2019: 四级 two years after 五级 (FACTS.md §2.1)
                 assert dates[4] - dates[5] >= dt.timedelta(days=730)
 
@@ -387,7 +388,9 @@ def test_occupations_follow_annex_2(workers: list[WorkerHistory]) -> None:
     for item in CATALOGUE.items:
         expected = item.targets[2026].total / total
         assert close(seen[item.code, item.work_type], expected, len(firsts)), item.seq
-    elderly_care = sum(n for (code, _), n in seen.items() if code == "4-10-01-05")
+    elderly_care = sum(
+        n for (code, _), n in seen.items() if code == ELDERLY_CARE_WORKER
+    )
     assert elderly_care / len(firsts) > 0.45
 
 
@@ -447,11 +450,21 @@ def _spells(events: list[dict[str, Any]]) -> list[tuple[dt.date, dt.date | None]
     [
         ({"workers": -1}, "workers: expected a count of 0 or more, got -1"),
         ({"as_of": dt.date(2018, 6, 1)}, "as_of: expected 2019-01-01 or later"),
+        (
+            {"as_of": dt.date(2018, 12, 31)},
+            "as_of: expected 2019-01-01 or later, got 2018-12-31",
+        ),
     ],
 )
 def test_generate_refuses(arguments: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         generate(**arguments)
+
+
+def test_earliest_as_of_is_accepted() -> None:
+    programme = generate(workers=20, as_of=dt.date(2019, 1, 1))
+    signed = [e["signed_at"] for w in programme.workers() for e in w.events]
+    assert signed and max(signed) <= "2019-01-01T09:00:00Z"
 
 
 @pytest.mark.slow

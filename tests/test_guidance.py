@@ -25,11 +25,12 @@ from passport.guidance.rules import (
     load_rules,
     rule_files,
 )
+from schemas.catalogue import ELDERLY_CARE_WORKER, load_catalogue
 from schemas.events import parse_event
 
 D = dt.date.fromisoformat
 WORKER = "0" * 32
-CODE = "4-10-01-05"
+CODE = ELDERLY_CARE_WORKER
 RULES = load_rules(CODE)
 EDITION = RULES.editions[0]
 
@@ -292,10 +293,19 @@ def test_level_five_and_years_counted_from_the_certificate() -> None:
     assert by_id["a"].conditions[1].evidence == [0]
 
     lines = describe(guidance)
+    assert lines[0] == (
+        "职业：养老护理员（4-10-01-05）；"
+        "依据：国家职业技能标准 养老护理员（2019年版）；截至2024-06-01",
+        "Occupation: Elderly Care Worker (4-10-01-05); per National Occupational "
+        "Skill Standard: Elderly Care Worker (2019 edition); "
+        "as of 2024-06-01",
+    )
+    # level names as the catalogue gives them, so a passport shows one style
     assert (
-        "下一等级：四级/中级工",
-        "Next level: level 4 / intermediate worker",
+        "当前等级：五级/初级工（2023-05-10取得）",
+        "Current level: Level 5/Junior Worker (2023-05-10)",
     ) in lines
+    assert ("下一等级：四级/中级工", "Next level: Level 4/Intermediate Worker") in lines
     zh, en = next(line for line in lines if line[0].startswith("路径a"))
     assert zh == (
         "路径a（未满足）：已持五级/初级工证书（2023-05-10）✓；"
@@ -303,7 +313,7 @@ def test_level_five_and_years_counted_from_the_certificate() -> None:
         "按目前在职预计2025-05-10达到✗"
     )
     assert en.startswith(
-        "Path a (not met): holds the level 5 / junior worker certificate"
+        "Path a (not met): holds the Level 5/Junior Worker certificate"
     )
     assert "expected on 2025-05-10 if the current job goes on" in en
     assert ("最早可申报日期：2025-05-10", "Earliest date to apply: 2025-05-10") in lines
@@ -451,7 +461,7 @@ BASE_RULES = """
 format = 1
 occupation_code = "4-10-01-05"
 name_zh = "养老护理员"
-name_en = "elderly-care worker"
+name_en = "Elderly Care Worker"
 related_occupations = []
 
 [sources.S8]
@@ -494,6 +504,10 @@ cite = ["S8"]
 def test_rule_files_load_and_cite_known_sources(file: Path) -> None:
     rules = load_rule_file(file)
     assert file.stem == rules.occupation_code
+    # guidance prints these names beside the catalogue's on the same passport
+    catalogue = load_catalogue()
+    assert rules.name_zh == catalogue.display_name(rules.occupation_code)
+    assert rules.name_en == catalogue.display_name(rules.occupation_code, english=True)
     for edition in rules.editions:
         for path in edition.paths:
             cited = set(path.cite).union(*(c.cite for c in path.conditions))

@@ -430,3 +430,31 @@ def test_writer_waits_then_gets_log_busy(
         assert outcome.entry is not None and outcome.entry.log_index == 0
     finally:
         impatient.dispose()
+
+
+@pytest.mark.parametrize(
+    ("signed_at", "detail"),
+    [
+        ("2024-05-10T02:00:00Z", "retired 2025-01-01T00:00:00Z; what it signed had to"),
+        ("2025-02-01T02:00:00Z", "2025-02-01T02:00:00Z is outside the validity of key"),
+    ],
+)
+def test_retired_key_signs_nothing_new(
+    log: Log, log_signer: NoteSigner, signed_at: str, detail: str
+) -> None:
+    issuer = kit.standard_issuers()["eval"]
+    retired = kit.trusted_key(
+        issuer.key, valid_until=dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    )
+    trusted = issuer.trusted.model_copy(update={"keys": [retired]})
+    policy = TrustListPolicy(
+        kit.make_trust_list(
+            [kit.Issuer(issuer.issuer_id, issuer.key, trusted)],
+            authority=Ed25519PrivateKey.generate(),
+            log_signer=log_signer,
+        )
+    )
+    event = kit.certificate(kit.WORKER_A, "eval-001", "late", signed_at=signed_at)
+    [outcome] = log.append([issuer.sign(event)], policy)
+    assert outcome.refused is not None and outcome.refused.reason == "not_current"
+    assert detail in outcome.refused.detail

@@ -71,7 +71,7 @@ def _view(
     name: str = "张伟", *, certificates: int = 3, guidance: bool = True
 ) -> PassportView:
     return PassportView(
-        passport_id="SP-2026-0001234",
+        passport_id="0a1b2c3d4e5f6071",
         issued_at=dt.datetime(2026, 3, 1, 2, 30, tzinfo=dt.UTC),
         expires_at=dt.datetime(2027, 3, 1, 2, 30, tzinfo=dt.UTC),
         holder=HolderView(name=name, masked_name=name[0] + "*", id_last4="002X"),
@@ -118,7 +118,6 @@ def _view(
         else [],
         tree_size=123456,
         qr_text=QR_TEXT,
-        verification_code="K7Q2-9M4P",
     )
 
 
@@ -166,10 +165,10 @@ def test_shows_masked_id_and_the_facts(tmp_path: Path) -> None:
     text = "".join(_page_texts(_render(_view(), tmp_path)))
     for expected in [
         "**************002X",
-        "SP-2026-0001234",
+        "0a1b2c3d4e5f6071",
         "2026-03-01 10:30",  # issued_at in China time
         "2027-03-01 10:30",
-        "K7Q2-9M4P",
+        "BINS-YPKO-L5QH-C",
         "职业技能护照",
         "Skills Passport",
         "当前等级",
@@ -292,4 +291,4 @@ def test_same_view_gives_same_bytes() -> None:
 def test_metadata_title(tmp_path: Path) -> None:
     metadata = pypdf.PdfReader(_render(_view(), tmp_path)).metadata
     assert metadata is not None
-    assert metadata.title == "职业技能护照 Skills Passport SP-2026-0001234"
+    assert metadata.title == "职业技能护照 Skills Passport 0a1b2c3d4e5f6071"

@@ -141,5 +141,5 @@ def test_missing_file_is_taken_as_text() -> None:
     missing = "no-such-folder/passport.pdf"
     assert not Path(missing).exists()
     assert read_qr_text(missing) == missing
-    with pytest.raises(MalformedInput, match="qr text: no /V/ in 'NO-SUCH-FOLDER/"):
+    with pytest.raises(MalformedInput, match="qr text: no /V/ in 'no-such-folder/"):
         parse_qr_text(read_qr_text(missing))

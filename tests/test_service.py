@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import io
 import zlib
 from pathlib import Path
 
@@ -48,18 +49,38 @@ def test_keys_are_never_made_again_when_loading_fails(
     assert key_file.read_bytes() == before
 
 
+@pytest.mark.parametrize("name", ["authority.pem", "log.pem", "pseudonym.secret"])
 def test_missing_key_file_is_an_error_not_a_new_key(
+    service: Service, tmp_path: Path, passphrase: str, name: str
+) -> None:
+    (tmp_path / "keys" / name).unlink()
+    settings = Settings.load(db=service.settings.db_url, home=tmp_path)
+    with pytest.raises(KeyStoreError, match=f"keys: {name.split('.')[0]} missing"):
+        Service.open(settings, create_keys=True)
+    assert not (tmp_path / "keys" / name).exists()
+
+
+def test_no_keys_and_no_init_is_a_clear_error(tmp_path: Path, passphrase: str) -> None:
+    settings = Settings.load(home=tmp_path)
+    with pytest.raises(ServiceError, match="create them with `skillpass init`"):
+        Service.open(settings)
+
+
+def test_existing_keys_on_a_new_database_are_registered_there(
     service: Service, tmp_path: Path, passphrase: str
 ) -> None:
-    (tmp_path / "keys" / "log.pem").unlink()
-    settings = Settings.load(db=service.settings.db_url, home=tmp_path)
-    with pytest.raises(KeyStoreError, match="key log: not found"):
-        Service.open(settings, create_keys=True)
-    assert not (tmp_path / "keys" / "log.pem").exists()
+    fresh = Settings.load(db=f"sqlite:///{tmp_path / 'other.db'}", home=tmp_path)
+    other = Service.open(fresh)
+    try:
+        assert other.trust_list().authority == service.trust_list().authority
+        [mine], [theirs] = (s.trust_list().passport_signers for s in (other, service))
+        assert mine.public_key == theirs.public_key
+    finally:
+        other.close()
 
 
 def test_passport_verifies_offline_and_online(service: Service, worker: str) -> None:
-    view = issue_passport(service, worker)
+    view = issue_passport(service, worker, out=io.BytesIO())
     assert view.holder.name == "吉𠮷" and view.holder.masked_name == "吉*"
     assert [c.certificate_no[15] for c in view.certificates] == ["4", "5"]
     assert [line.level_name for line in view.levels] == ["四级/中级工"]
@@ -86,7 +107,9 @@ def test_passport_verifies_offline_and_online(service: Service, worker: str) -> 
 def test_passport_outside_its_dates(
     service: Service, worker: str, shift: dt.timedelta, status: str
 ) -> None:
-    view = issue_passport(service, worker, options=PassportOptions(valid_days=30))
+    view = issue_passport(
+        service, worker, out=io.BytesIO(), options=PassportOptions(valid_days=30)
+    )
     verdict = verify_offline(
         view.qr_text, service.trust_list(), now=view.issued_at + shift
     )
@@ -101,7 +124,7 @@ def _reencode(qr_text: str, cose: bytes) -> str:
 
 
 def test_forged_or_foreign_passport_is_refused(service: Service, worker: str) -> None:
-    view = issue_passport(service, worker)
+    view = issue_passport(service, worker, out=io.BytesIO())
     now = view.issued_at
     _, cose = parse_qr_text(view.qr_text)
     forged = bytearray(cose)
@@ -125,7 +148,7 @@ def test_forged_or_foreign_passport_is_refused(service: Service, worker: str) ->
 def test_revoked_certificate_shows_online(
     service: Service, worker: str, issuers: dict[str, kit.Issuer]
 ) -> None:
-    view = issue_passport(service, worker)
+    view = issue_passport(service, worker, out=io.BytesIO())
     target = service.log.entry(view.certificates[0].log_index)
     [outcome] = service.submit(
         [
@@ -151,13 +174,13 @@ def test_revoked_certificate_shows_online(
         "revoked on 2025-01-01: 考核舞弊 exam misconduct" in verdict.findings[0].message
     )
     assert verify_offline(view.qr_text, service.trust_list(), now=view.issued_at).valid
-    again = issue_passport(service, worker)
+    again = issue_passport(service, worker, out=io.BytesIO())
     assert [c.log_index for c in again.certificates] == [view.certificates[1].log_index]
 
 
 def test_unknown_worker_gets_no_passport(service: Service) -> None:
     with pytest.raises(ServiceError, match=r"worker: 0+ is not registered"):
-        issue_passport(service, "0" * 32)
+        issue_passport(service, "0" * 32, out=io.BytesIO())
 
 
 def test_audit_passes_on_a_fresh_log(service: Service, worker: str) -> None:

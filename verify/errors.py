@@ -16,8 +16,8 @@ these reasons at the edge (CLI, web page)::
     │   └── NotYetValid
     ├── Revoked                 revoked by a later ledger entry
     ├── HolderErased            the holder's personal data was erased
-    ├── StatusUnavailable       the online status could not be checked
-    └── ProofError              a Merkle proof or checkpoint does not check
+    ├── NotOnRecord             the service has no record of issuing it
+    └── LogInconsistent         the log no longer holds what it held
 """
 
 from __future__ import annotations
@@ -73,9 +73,9 @@ class HolderErased(VerificationError):
     reason = "holder_erased"
 
 
-class StatusUnavailable(VerificationError):
-    reason = "status_unavailable"
+class NotOnRecord(VerificationError):
+    reason = "unknown_passport"
 
 
-class ProofError(VerificationError):
-    reason = "proof_invalid"
+class LogInconsistent(VerificationError):
+    reason = "log_inconsistent"

@@ -24,6 +24,9 @@ from verify.errors import (
 )
 from verify.trust import key_window_contains, public_key
 
+RETIRED_KEY_GRACE = dt.timedelta(days=7)
+"""How long after a key's retirement what it signed before may still be logged."""
+
 
 @dataclass(frozen=True)
 class _IssuerKey:
@@ -64,7 +67,8 @@ class IssuerDirectory:
         """Check one event and return its issuer.
 
         1. The issuer is on the trust list and lists the signing key.
-        2. The event was signed inside the key's validity window.
+        2. The event was signed inside the key's validity window, and is
+           logged no later than a short grace after the key's retirement.
         3. The key was not marked compromised before the event was logged.
         4. The Ed25519 signature verifies over the event's RFC 8785 bytes
            (``signed_bytes`` when the caller has them already).
@@ -82,6 +86,14 @@ class IssuerDirectory:
             raise NotCurrent(
                 f"signed_at: {event.signed_at:%Y-%m-%dT%H:%M:%SZ} is outside the "
                 f"validity of key {found.key.key_id}"
+            )
+        retired = found.key.valid_until
+        if retired is not None and logged_at >= retired + RETIRED_KEY_GRACE:
+            # signed_at is the issuer's word; a retired key could back-date it
+            raise NotCurrent(
+                f"signature.key_id: key {found.key.key_id} retired "
+                f"{retired:%Y-%m-%dT%H:%M:%SZ}; what it signed had to be logged "
+                f"within {RETIRED_KEY_GRACE.days} days"
             )
 
         compromised = found.key.compromised_since

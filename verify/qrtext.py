@@ -9,6 +9,12 @@ uppercase letters, digits and ``$%*+-./:``, so a QR code holds it in
 alphanumeric mode and a phone opens it as a link. The verify URL is not
 signed (a passport outlives a change of host name): a verifier passes the
 trust list's ``verify_url`` to ``parse_qr_text``.
+
+Case: the URL and the ``/V/`` marker are read in any case, since a browser
+writes scheme and host in lowercase when the link is copied out of it. The
+base32 payload is read only in uppercase: it is the signed part, and a QR in
+alphanumeric mode cannot hold a lowercase letter, so one there means the text
+was changed after it left the QR.
 """
 
 from __future__ import annotations
@@ -67,10 +73,13 @@ def to_qr_text(cose: bytes, verify_url: str) -> str:
 
 
 def parse_qr_text(text: str, *, expected_url: str | None = None) -> tuple[str, bytes]:
-    """The verify URL and COSE bytes of a QR text, in any case, trimmed.
+    """The verify URL (uppercased) and COSE bytes of a QR text, trimmed.
 
-    With ``expected_url`` (the trust list's ``verify_url``) a QR that points
-    anywhere else is refused too, since the URL is not signed.
+    1. at most ``MAX_QR_TEXT`` characters, each of the QR alphabet in any case;
+    2. a verify URL, in any case, before the last ``/V/`` (or ``/v/``);
+    3. with ``expected_url`` (the trust list's ``verify_url``) the same URL,
+       compared in any case, since the URL is not signed;
+    4. uppercase RFC 4648 base32 after it, of one zlib stream.
     """
     text = text.strip()
     if len(text) > MAX_QR_TEXT:
@@ -84,11 +93,11 @@ def parse_qr_text(text: str, *, expected_url: str | None = None) -> tuple[str, b
                 f"qr text: character {char!r} at offset {offset} is not one of "
                 "0-9 A-Z $%*+-./:"
             )
-    text = text.upper()
-    split = text.rfind(QR_PATH)
+    # base32 has no "/", so the last marker in either case ends the URL
+    split = max(text.rfind(QR_PATH), text.rfind(QR_PATH.lower()))
     if split < 0:
         raise MalformedInput(f"qr text: no {QR_PATH} in {text[:40]!r}")
-    verify_url, encoded = text[:split], text[split + len(QR_PATH) :]
+    verify_url, encoded = text[:split].upper(), text[split + len(QR_PATH) :]
     if not VERIFY_URL_PATTERN.fullmatch(verify_url):
         raise MalformedInput(
             f"verify url: {verify_url!r} is not HTTP(S)://HOST[:PORT][/PATH]"
@@ -106,8 +115,11 @@ def _base32_decode(encoded: str, start: int) -> bytes:
         raise MalformedInput(f"base32: nothing after {QR_PATH}")
     for offset, char in enumerate(encoded, start):
         if char not in BASE32_ALPHABET:
+            what = (
+                "lowercase, expected" if char.upper() in BASE32_ALPHABET else "not in"
+            )
             raise MalformedInput(
-                f"base32: character {char!r} at offset {offset} is not in A-Z 2-7"
+                f"base32: character {char!r} at offset {offset} is {what} A-Z 2-7"
             )
     if len(encoded) % 8 in (1, 3, 6):
         raise MalformedInput(

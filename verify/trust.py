@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import json
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -12,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
 from ledger.canonical import canonical_json
-from schemas.trust import SignedTrustList, TrustedKey, TrustList
+from schemas.trust import TrustedKey, TrustList
 from verify.errors import BadSignature, MalformedInput, UntrustedSigner
 
 
@@ -30,47 +31,52 @@ def public_key(encoded: str) -> Ed25519PublicKey:
         raise MalformedInput(f"public key: {encoded!r} is not a 32-byte key") from exc
 
 
-def load_trust_list(path: Path) -> SignedTrustList:
-    """Parse a trust-list file; raise MalformedInput naming the file."""
+def load_trust_list(path: Path, *, authority_key: str | None = None) -> TrustList:
+    """Read a trust-list file and verify it (see ``read_trust_list``)."""
     try:
-        return SignedTrustList.model_validate_json(path.read_bytes())
+        data = path.read_bytes()
     except OSError as exc:
         raise MalformedInput(f"trust list: cannot read {path}: {exc.strerror}") from exc
+    return read_trust_list(data, authority_key=authority_key, source=str(path))
+
+
+def read_trust_list(
+    data: bytes | str, *, authority_key: str | None = None, source: str = "trust list"
+) -> TrustList:
+    """Verify a signed trust-list document, then parse it.
+
+    1. The document is a JSON object with ``trust_list`` and ``signature``.
+    2. The authority key it names (or ``authority_key``, when pinned) verifies
+       the signature over the RFC 8785 bytes of ``trust_list`` exactly as
+       received, so a list written by any correct producer verifies.
+    3. Only then is ``trust_list`` read as a TrustList.
+
+    Without a pinned key the list vouches for itself, which proves only that
+    it is intact; a list obtained from an untrusted place needs the pin.
+    """
+    try:
+        document = json.loads(data)
+        raw, signature_b64 = document["trust_list"], document["signature"]
+        named_key = raw["authority"]["public_key"]
+    except (ValueError, TypeError, KeyError) as exc:
+        raise MalformedInput(f"{source}: not a signed trust list ({exc!r})") from exc
+
+    if authority_key is not None and named_key != authority_key:
+        raise UntrustedSigner(f"{source}: signed by {named_key}, not the pinned key")
+    try:
+        signature = base64.b64decode(signature_b64, validate=True)
+        public_key(named_key).verify(signature, canonical_json(raw))
+    except (binascii.Error, InvalidSignature, ValueError, TypeError) as exc:
+        raise BadSignature(
+            f"{source}: the authority's signature does not verify"
+        ) from exc
+
+    try:
+        return TrustList.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise MalformedInput(f"trust list: {path}: {where}: {first['msg']}") from exc
-
-
-def check_trust_list(
-    signed: SignedTrustList, *, authority_key: str | None = None
-) -> TrustList:
-    """Verify the authority's signature; pin its key when ``authority_key`` is given.
-
-    Without a pinned key the list vouches for itself, which proves only that
-    it is intact; callers that obtained the file from an untrusted place must
-    pin the authority key.
-    """
-    trust_list = signed.trust_list
-    if authority_key is not None and trust_list.authority.public_key != authority_key:
-        raise UntrustedSigner(
-            f"trust list: signed by {trust_list.authority.key_id}, not the pinned key"
-        )
-    try:
-        signature = base64.b64decode(signed.signature, validate=True)
-        public_key(trust_list.authority.public_key).verify(
-            signature, signing_bytes(trust_list)
-        )
-    except (binascii.Error, InvalidSignature) as exc:
-        raise BadSignature(
-            f"trust list: version {trust_list.version} signature does not verify"
-        ) from exc
-    return trust_list
-
-
-def trust_list_age(trust_list: TrustList, now: dt.datetime) -> dt.timedelta:
-    """How long ago the trust list was issued."""
-    return now - trust_list.issued_at
+        raise MalformedInput(f"{source}: {where}: {first['msg']}") from exc
 
 
 def key_window_contains(key: TrustedKey, when: dt.datetime) -> bool:

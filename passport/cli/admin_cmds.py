@@ -23,8 +23,7 @@ def init(db: DbOption = None, home: HomeOption = None) -> None:
     version = service.signed_trust_list().trust_list.version
     console.print(
         f"ready: database {service.engine.url.render_as_string(hide_password=True)}, "
-        f"keys in {service.settings.keys_dir}, trust list v{version}",
-        highlight=False,
+        f"keys in {service.settings.keys_dir}, trust list v{version}"
     )
 
 
@@ -37,8 +36,7 @@ def audit(db: DbOption = None, home: HomeOption = None) -> None:
         fail(f"audit failed at {exc}", NEGATIVE)
     console.print(
         f"audit passed: {report.tree_size} entries, {report.workers} workers, "
-        f"{report.checkpoints} signed checkpoints",
-        highlight=False,
+        f"{report.checkpoints} signed checkpoints"
     )
 
 

@@ -18,14 +18,16 @@ from rich.console import Console
 from issuers.errors import IssuerError
 from ledger.errors import LedgerError
 from passport.config import Settings
+from passport.pdf import FontError
 from passport.service import Service, ServiceError
 from passport.workers import worker_id_for
 from schemas.identifiers import IdentifierError
 
 OK, NEGATIVE, USAGE = 0, 1, 2
 
-console = Console()
-errors = Console(stderr=True)
+# Printed text holds names, file paths and QR content: never read as markup.
+console = Console(markup=False, highlight=False)
+errors = Console(stderr=True, markup=False, highlight=False)
 
 DbOption = Annotated[
     str | None,
@@ -39,7 +41,7 @@ HomeOption = Annotated[
 
 def fail(message: str, code: int = USAGE) -> NoReturn:
     """Print an error and leave with ``code``."""
-    errors.print(f"[red]error:[/red] {message}", highlight=False)
+    errors.print(f"error: {message}", style="red")
     raise typer.Exit(code)
 
 
@@ -48,8 +50,10 @@ def usage_errors() -> Iterator[None]:
     """Turn the domain's refusals into a clear message and exit code 2."""
     try:
         yield
-    except (ServiceError, IssuerError, IdentifierError, LedgerError) as exc:
+    except (ServiceError, IssuerError, IdentifierError, LedgerError, FontError) as exc:
         fail(str(exc))
+    except OSError as exc:
+        fail(f"{exc.filename}: {exc.strerror}")
 
 
 def open_service(

@@ -42,14 +42,12 @@ def _summary(report: DemoReport, out: Path) -> None:
     console.print(
         f"workers 人员 {report.workers}; entries 记录 {appended} ({kinds}); "
         f"already present 已存在 {report.duplicates}; "
-        f"refused 拒绝 {sum(report.refused.values())}",
-        highlight=False,
+        f"refused 拒绝 {sum(report.refused.values())}"
     )
     console.print(
         f"passports 护照 {len(report.passports)} in {out / 'passports'}; "
         f"verified 通过 {report.verified}; "
-        f"tampered copies refused 篡改件被拒 {report.tampered_refused}",
-        highlight=False,
+        f"tampered copies refused 篡改件被拒 {report.tampered_refused}"
     )
     timings = ", ".join(f"{name} {s:.1f} s" for name, s in report.timings.items())
-    console.print(f"timings 用时: {timings}", highlight=False)
+    console.print(f"timings 用时: {timings}")

@@ -19,7 +19,6 @@ from passport.cli.common import (
 )
 from passport.guidance import GuidanceError, describe, guidance_for
 from passport.issuance import SECTIONS, PassportOptions, issue_passport
-from passport.pdf import render_passport
 
 passport_app = typer.Typer(help="Skills passports.", no_args_is_help=True)
 
@@ -39,21 +38,20 @@ def issue(
     home: HomeOption = None,
 ) -> None:
     """Issue a passport PDF with its QR code for one worker."""
-    hidden = set(hide or [])
-    if hidden - set(SECTIONS):
-        fail(f"--hide: unknown section {sorted(hidden - set(SECTIONS))[0]!r}")
-    if not 1 <= days <= 3660:
-        fail(f"--days: expected 1 to 3660, got {days}")
+    unknown = set(hide or []) - set(SECTIONS)
+    if unknown:
+        fail(f"--hide: unknown section {sorted(unknown)[0]!r}")
+    with usage_errors():
+        options = PassportOptions(
+            sections=frozenset(SECTIONS) - set(hide or []), valid_days=days
+        )
     service = open_service(db, home)
     worker_id = resolve_worker(service, worker)
-    options = PassportOptions(sections=frozenset(SECTIONS) - hidden, valid_days=days)
     with usage_errors():
-        view = issue_passport(service, worker_id, options=options)
-        render_passport(view, out)
+        view = issue_passport(service, worker_id, out=out, options=options)
     console.print(
         f"passport {view.passport_id} ({view.verification_code}) written to {out}; "
-        f"valid until {view.expires_at:%Y-%m-%d}",
-        highlight=False,
+        f"valid until {view.expires_at:%Y-%m-%d}"
     )
 
 
@@ -79,5 +77,5 @@ def guidance(
     except GuidanceError as exc:
         fail(str(exc))
     for zh, en in lines:
-        console.print(zh, highlight=False)
-        console.print(f"  {en}", style="dim", highlight=False)
+        console.print(zh)
+        console.print(f"  {en}", style="dim")

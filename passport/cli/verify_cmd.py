@@ -18,13 +18,13 @@ from passport.cli.common import (
     fail,
     open_service,
 )
-from passport.verdict import STATUS_TEXT, Finding, Verdict, verify_offline
+from passport.verdict import STATUS_TEXT, Verdict, verify_offline
 from schemas.catalogue import load_catalogue
 from schemas.trust import TrustList
 from verify.errors import MalformedInput, QrNotFound, VerificationError
 from verify.qrtext import QR_PATH
 from verify.reader import read_qr_text
-from verify.trust import check_trust_list, load_trust_list
+from verify.trust import load_trust_list
 
 trust_list_app = typer.Typer(help="The signed trust list.", no_args_is_help=True)
 
@@ -50,8 +50,7 @@ def verify(
     """Check a passport offline: exit 0 if authentic and current, 1 if not."""
     now = dt.datetime.now(dt.UTC)
     try:
-        signed = load_trust_list(trust_list)
-        trusted = check_trust_list(signed, authority_key=authority_key)
+        trusted = load_trust_list(trust_list, authority_key=authority_key)
     except VerificationError as exc:
         fail(str(exc))
     verdict = _verdict(source, trusted, now)
@@ -73,14 +72,7 @@ def _verdict(source: str, trusted: TrustList, now: dt.datetime) -> Verdict:
     try:
         qr_text = read_qr_text(source)
     except QrNotFound as exc:
-        return Verdict(
-            authentic=False,
-            current=None,
-            passport=None,
-            trust_list_version=trusted.version,
-            trust_list_issued_at=trusted.issued_at,
-            findings=[Finding(exc.reason, str(exc))],
-        )
+        return Verdict.refused(trusted, exc)
     except MalformedInput as exc:
         fail(str(exc))
     return verify_offline(qr_text, trusted, now=now)
@@ -88,38 +80,36 @@ def _verdict(source: str, trusted: TrustList, now: dt.datetime) -> Verdict:
 
 def _print(verdict: Verdict, now: dt.datetime) -> None:
     zh, en = STATUS_TEXT.get(verdict.status, (verdict.status, verdict.status))
-    mark = "[green]✓[/green]" if verdict.valid else "[red]✗[/red]"
-    say = console.print
-    say(f"{mark} {zh} {en}", highlight=False)
-    say(
+    lines = [
+        f"{'✓' if verdict.valid else '✗'} {zh} {en}",
         f"  真实 Authentic: {YES_NO[verdict.authentic]}; "
         f"有效期内 Current: {YES_NO[verdict.current]}",
-        highlight=False,
-    )
-    for finding in verdict.findings:
-        say(f"  原因 reason [{finding.code}]: {finding.message}", highlight=False)
+    ]
+    lines += [f"  原因 reason [{f.code}]: {f.message}" for f in verdict.findings]
     passport = verdict.passport
     if passport is not None:
-        say(
+        lines.append(
             f"  持证人 Holder: {passport.masked_name}（身份证尾号 ID ending "
-            f"{passport.id_last4}）; 有效至 valid until {passport.expires_at:%Y-%m-%d}",
-            highlight=False,
+            f"{passport.id_last4}）; 有效至 valid until {passport.expires_at:%Y-%m-%d}"
         )
         catalogue = load_catalogue()
         for c in passport.certificates:
             level = f" {catalogue.level_name(c.skill_level)}" if c.skill_level else ""
-            say(
-                f"  证书 Certificate {c.certificate_no}: {c.code}{level}, "
-                f"{c.issued_on}",
-                highlight=False,
+            lines.append(
+                f"  证书 Certificate {c.certificate_no}: "
+                f"{catalogue.display_name(c.code)}{level}, {c.issued_on}"
             )
     age = (now - verdict.trust_list_issued_at).days
-    say(
+    lines.append(
         f"  信任列表 Trust list v{verdict.trust_list_version}, {age} 天前签发 "
         f"issued {age} days ago; 离线核验，未查询撤销状态 checked offline, "
-        "revocation not checked",
-        highlight=False,
+        "revocation not checked"
     )
+    # Everything printed comes from the input: never read it as rich markup.
+    style = "green" if verdict.valid else "red"
+    console.print(lines[0], style=style)
+    for line in lines[1:]:
+        console.print(line)
 
 
 @trust_list_app.command("export")

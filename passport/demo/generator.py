@@ -28,13 +28,24 @@ from importlib import resources
 from typing import Any
 
 from passport.demo.history import LEDGER_START, HistoryMaker
+from passport.guidance.calendar import add_years
 from schemas.events import EventKind
 from schemas.identifiers import IdentifierError, check_uscc, uscc_check_char
 from schemas.trust import Accreditation, IssuerKind
 
 K = EventKind
+# 1:20 of annex 2's 40,000 policy trainings of 2026: shares follow the annex, the
+# smallest item (护工, 50) still has a worker or two, and a run takes seconds
+DEFAULT_WORKERS = 2000
+DEFAULT_SEED = 2026  # any fixed seed will do; the plan's first year is easy to recall
+# seven months into the plan (issued 2026-04-30), once that year's contests are
+# decided (by 20 November) and their awards signed (within ten days)
+DEFAULT_AS_OF = dt.date(2026, 11, 30)
+# a year of ledger at least, so that workers have time to train and be certified
+EARLIEST_AS_OF = add_years(LEDGER_START, 1)
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _GB11714_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+_WRONG_CHECK_SHIFT = 7  # any shift but 0 (mod 31) gives a wrong check character
 _EVENT_KINDS = {
     IssuerKind.EVALUATION_INSTITUTION: (K.CERTIFICATE_ISSUED, K.ENTRY_REVOKED),
     IssuerKind.TRAINING_INSTITUTION: (
@@ -102,13 +113,15 @@ class Programme:
 
 
 def generate(
-    workers: int = 2000, seed: int = 2026, as_of: dt.date = dt.date(2026, 11, 30)
+    workers: int = DEFAULT_WORKERS,
+    seed: int = DEFAULT_SEED,
+    as_of: dt.date = DEFAULT_AS_OF,
 ) -> Programme:
     """The demo programme of ``workers`` workers as it stands on ``as_of``."""
     if workers < 0:
         raise ValueError(f"workers: expected a count of 0 or more, got {workers}")
-    if as_of < LEDGER_START + dt.timedelta(days=365):
-        raise ValueError(f"as_of: expected 2019-01-01 or later, got {as_of}")
+    if as_of < EARLIEST_AS_OF:
+        raise ValueError(f"as_of: expected {EARLIEST_AS_OF} or later, got {as_of}")
     text = (
         resources.files("passport.demo")
         .joinpath("data/issuers.json")
@@ -129,7 +142,8 @@ def _issuer(rng: random.Random, kind: IssuerKind, entry: dict[str, Any]) -> Issu
     uscc = _uscc(rng, entry["uscc_prefix"], entry["division"])
     if entry.get("uscc_fails_check"):
         # a wrong check character, as real registers hold some (FACTS.md §3.2)
-        uscc = uscc[:17] + _USCC_ALPHABET[(_USCC_ALPHABET.index(uscc[17]) + 7) % 31]
+        shifted = _USCC_ALPHABET.index(uscc[17]) + _WRONG_CHECK_SHIFT
+        uscc = uscc[:17] + _USCC_ALPHABET[shifted % len(_USCC_ALPHABET)]
     try:
         check_uscc(uscc)
         flagged = False

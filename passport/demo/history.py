@@ -27,8 +27,14 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from passport.demo.names import Person, add_years, make_person
-from schemas.catalogue import CatalogueItem, ItemType, load_catalogue
+from passport.demo.names import Person, make_person
+from passport.guidance.calendar import add_years
+from schemas.catalogue import (
+    ELDERLY_CARE_WORKER,
+    CatalogueItem,
+    ItemType,
+    load_catalogue,
+)
 from schemas.events import EventKind
 from schemas.trust import IssuerKind
 
@@ -37,12 +43,53 @@ if TYPE_CHECKING:
 
 K = EventKind
 Events = list[dict[str, Any]]
+# early enough for some workers to climb 五级 to 三级 (2 + 4 years) by the plan
 LEDGER_START = dt.date(2018, 1, 1)
-PLAN_YEAR = 2026
-ELDERLY_CARE = "4-10-01-05"
+PLAN_YEAR = 2026  # the plan's first year, whose annex 2 column weights the draws
 _ASSUMED_LEVELS = (5, 4, 3)
-_YEARS_TO_NEXT = {ELDERLY_CARE: {5: 2, 4: 4, 3: 4, 2: 4}}
+_YEARS_TO_NEXT = {ELDERLY_CARE_WORKER: {5: 2, 4: 4, 3: 4, 2: 4}}
 _ASSUMED_YEARS_TO_NEXT = {5: 3, 4: 4, 3: 5, 2: 5}
+
+# Shares and day ranges below are assumptions, no source gives them; each is
+# set so that every kind of record, and every outcome of guidance, shows up
+# among a few hundred workers.
+_AT_WORK_FIRST = 0.55  # over half: the plan trains in-post workers (一线职工) first
+_NEVER_HIRED = 0.1  # of all workers: trained, never hired, so no job on record
+_FIRST_CLASS_DAYS = (0, 720)  # in post up to two years before the first class
+_HIRED_AFTER_DAYS = (10, 180)  # from the first completed class to the first job
+_LATEST_START = dt.timedelta(days=60)  # before as_of: the last worker can still enrol
+_START_AT_FOUR = 0.15  # experienced 养老护理员 who take path 四级 b directly
+# near the plan's two thirds of policy training (12 of 18万人次); the cap of
+# three subsidies a person is 渝人社发〔2024〕13号
+_SUBSIDISED, _SUBSIDIES_PER_PERSON = 0.75, 3
+_HOURS_PER_WEEK = (16, 24, 32, 40)  # evening classes up to full-time courses
+_FAILED = 0.05  # classes not passed; a failed class is retaken once
+_RETAKE_AFTER_DAYS = (30, 120)
+_NO_EXAM = 0.1  # complete the class but never sit the exam
+_CERTIFIED_AFTER_DAYS = (7, 45)  # from the end of the class to the certificate
+_STOP_CLIMBING = 0.4  # stop after a certificate, so each level has its holders
+_EXTRA_WAIT_DAYS = 540  # the next class starts up to 18 months after the wait
+_EXTRA_ABILITY = 0.15  # add a special ability beside the worker's own occupation
+_ABILITY_AFTER = dt.timedelta(days=90)  # at the earliest, after the first class
+_ABILITY_CERTIFIED_AFTER_DAYS = (7, 30)
+_CONTEST_ENTRY = 0.06  # 养老护理员 at 四级 or above entering a contest after a level
+# decided 15 October to 20 November and signed within ten days, so a year's
+# awards are all in by 30 November (the generator's default as_of)
+_CONTEST_OPENS, _CONTEST_DAYS = (10, 15), 36
+_CUP_FIELD, _ENTERPRISE_FIELD = 30, 20  # finalists ranked in each contest
+_PROMOTED_TOP, _PROMOTED_UP_TO = 10, 2  # top ten, to 技师 at most (FACTS.md §2.7)
+_PROMOTED_AFTER_DAYS = (30, 90)
+_SPELL_DAYS = (120, 2400)  # four months to six and a half years in one job
+_INSURED = 0.9  # spells with pension contributions; the rest leave gaps
+_LEAVE_SECTOR = 0.12  # leave care work after a job
+_OVERLAP = 0.08  # start the next job before the last one ends
+_OVERLAP_DAYS, _GAP_DAYS = (5, 45), (1, 240)
+_REVOKED = 0.02  # histories whose last certificate is revoked, for verification
+_REVOKED_AFTER_DAYS = (30, 400)
+_SIGNING_RATE = 0.4  # a mean of 2.5 working days: most sign soon, some take ten
+_AFTER_DEPENDENCY_SECONDS = (300, 7200)  # after the entry depended on, same day
+_SOCIAL_EVALUATOR_WEIGHT = 3.0  # 社会培训评价组织 (S) certify most; employers' own 1
+
 _HOURS = {5: (80, 120), 4: (100, 160), 3: (120, 200), 2: (100, 150), 1: (90, 130)}
 _HOURS_BY_CODE = {"4-14-02-02": {3: (180, 200), 2: (130, 150), 1: (110, 130)}}
 _ABILITY_HOURS = (40, 80)
@@ -121,20 +168,20 @@ class HistoryMaker:
         person = make_person(rng, index=index, as_of=self.as_of, taken=self.taken)
         item = rng.choices(self.items, weights=self.weights)[0]
         earliest = max(LEDGER_START, add_years(person.birth_date, 18))
-        start = self._day_between(earliest, self.as_of - dt.timedelta(days=60))
+        start = self._day_between(earliest, self.as_of - _LATEST_START)
         events: Events = []
         path = rng.random()
-        at_work_first = path < 0.55  # else trained first; one in ten never hired
-        delay = dt.timedelta(rng.randint(0, 720) if at_work_first else 0)
+        at_work_first = path < _AT_WORK_FIRST
+        delay = dt.timedelta(rng.randint(*_FIRST_CLASS_DAYS) if at_work_first else 0)
         completed = self._climb(events, item, start + delay)
         if completed is not None:
             self._extra_ability(events, item, completed)
         if at_work_first:
             self._employment(events, item, start)
-        elif path < 0.9 and completed is not None:
-            hired = completed + dt.timedelta(rng.randint(10, 180))
+        elif path < 1 - _NEVER_HIRED and completed is not None:
+            hired = completed + dt.timedelta(rng.randint(*_HIRED_AFTER_DAYS))
             self._employment(events, item, hired)
-        if rng.random() < 0.02:
+        if rng.random() < _REVOKED:
             self._revoke_last_certificate(events)
         kept = [event for event in events if event["signed_at"] <= self.cutoff]
         kept.sort(key=lambda event: event["signed_at"])
@@ -145,12 +192,13 @@ class HistoryMaker:
     ) -> dt.date | None:
         """Train and certify up the levels of ``item``; the first completion date."""
         rng, levels = self.rng, self.levels[item.seq]
-        step = 1 if item.code == ELDERLY_CARE and rng.random() < 0.15 else 0
+        elderly_care = item.code == ELDERLY_CARE_WORKER
+        step = 1 if elderly_care and rng.random() < _START_AT_FOUR else 0
         day, first_completed, retaken, subsidies = begin, None, False, 0
         while day < self.as_of:
             grade = levels[step] if levels else None
-            # at most three subsidised trainings a person (渝人社发〔2024〕13号)
-            subsidised = not retaken and subsidies < 3 and rng.random() < 0.75
+            capped = retaken or subsidies >= _SUBSIDIES_PER_PERSON
+            subsidised = not capped and rng.random() < _SUBSIDISED
             subsidies += subsidised
             completion = self._training(events, item, grade, day, subsidised)
             if completion is None:
@@ -161,11 +209,11 @@ class HistoryMaker:
                 if retaken:
                     break
                 retaken = True
-                day = completed_on + dt.timedelta(rng.randint(30, 120))
+                day = completed_on + dt.timedelta(rng.randint(*_RETAKE_AFTER_DAYS))
                 continue
             retaken = False
-            issued_on = completed_on + dt.timedelta(rng.randint(7, 45))
-            if issued_on >= self.as_of or rng.random() < 0.1:  # never sat the exam
+            issued_on = completed_on + dt.timedelta(rng.randint(*_CERTIFIED_AFTER_DAYS))
+            if issued_on >= self.as_of or rng.random() < _NO_EXAM:
                 break
             certificate = self._certificate(events, item, grade, issued_on, completion)
             if grade is None:
@@ -173,11 +221,12 @@ class HistoryMaker:
             grade, issued_on = self._maybe_compete(
                 events, item, grade, issued_on, certificate
             )
-            if grade == levels[-1] or rng.random() < 0.4:
+            if grade == levels[-1] or rng.random() < _STOP_CLIMBING:
                 break
             step = levels.index(grade) + 1
             wait = _YEARS_TO_NEXT.get(item.code, _ASSUMED_YEARS_TO_NEXT)[grade]
-            day = issued_on + dt.timedelta(wait * 365 + rng.randint(0, 540))
+            extra = rng.randint(0, _EXTRA_WAIT_DAYS)
+            day = issued_on + dt.timedelta(wait * 365 + extra)
         return first_completed
 
     def _training(
@@ -208,11 +257,11 @@ class HistoryMaker:
             course=f"{load_catalogue().label(item)}{level}培训班", start_on=start_on,
             planned_hours=planned, subsidised=subsidised,
         )  # fmt: skip
-        per_week = rng.choice((16, 24, 32, 40))
+        per_week = rng.choice(_HOURS_PER_WEEK)
         completed_on = start_on + dt.timedelta(days=-(-planned * 7 // per_week))
         if completed_on >= self.as_of:
             return None
-        passed = rng.random() >= 0.05
+        passed = rng.random() >= _FAILED
         return self._emit(
             events, trainer, K.TRAINING_COMPLETED, completed_on, after=enrolment,
             enrolment_ref=enrolment["ref"], **common, completed_on=completed_on,
@@ -259,15 +308,20 @@ class HistoryMaker:
     ) -> tuple[int, dt.date]:
         """Now and then enter a contest; the grade held after it, and since when."""
         rng = self.rng
-        if item.code != ELDERLY_CARE or grade > 4 or rng.random() >= 0.06:
+        if item.code != ELDERLY_CARE_WORKER or grade > 4:
+            return grade, certified_on
+        if rng.random() >= _CONTEST_ENTRY:
             return grade, certified_on
         runner = rng.choice(self.contest_runners)
-        year = certified_on.year + (certified_on.month >= 10)
-        awarded_on = dt.date(year, 10, 15) + dt.timedelta(rng.randint(0, 36))
+        month, day = _CONTEST_OPENS
+        year = certified_on.year + (certified_on.month >= month)
+        awarded_on = dt.date(year, month, day) + dt.timedelta(
+            rng.randint(0, _CONTEST_DAYS)
+        )
         if awarded_on >= self.as_of:
             return grade, certified_on
         cup = runner.contest == "provincial_1"
-        rank = rng.randint(1, 30 if cup else 20)
+        rank = rng.randint(1, _CUP_FIELD if cup else _ENTERPRISE_FIELD)
         contest = (
             "“巴渝工匠”杯养老护理职业技能竞赛" if cup else "养老护理员岗位练兵比武"
         )
@@ -276,8 +330,9 @@ class HistoryMaker:
             occupation_code=item.code, contest=f"{year}年{contest}",
             contest_class=runner.contest, rank=rank, awarded_on=awarded_on,
         )  # fmt: skip
-        promoted_on = awarded_on + dt.timedelta(rng.randint(30, 90))
-        if not cup or rank > 10 or grade <= 2 or promoted_on >= self.as_of:
+        promoted_on = awarded_on + dt.timedelta(rng.randint(*_PROMOTED_AFTER_DAYS))
+        promoted = cup and rank <= _PROMOTED_TOP and grade > _PROMOTED_UP_TO
+        if not promoted or promoted_on >= self.as_of:
             return grade, certified_on
         self._certificate(events, item, grade - 1, promoted_on, award, runner)
         return grade - 1, promoted_on
@@ -287,8 +342,8 @@ class HistoryMaker:
     ) -> None:
         """Now and then a special ability beside the worker's own occupation."""
         rng = self.rng
-        first_day = after + dt.timedelta(days=90)
-        if item.type is ItemType.SPECIAL_ABILITY or rng.random() >= 0.15:
+        first_day = after + _ABILITY_AFTER
+        if item.type is ItemType.SPECIAL_ABILITY or rng.random() >= _EXTRA_ABILITY:
             return
         if first_day >= self.as_of:
             return
@@ -298,7 +353,9 @@ class HistoryMaker:
         if completion is None or not completion["passed"]:
             return
         completed_on = dt.date.fromisoformat(completion["completed_on"])
-        issued_on = completed_on + dt.timedelta(rng.randint(7, 30))
+        issued_on = completed_on + dt.timedelta(
+            rng.randint(*_ABILITY_CERTIFIED_AFTER_DAYS)
+        )
         if issued_on < self.as_of:
             self._certificate(events, ability, None, issued_on, completion)
 
@@ -315,24 +372,24 @@ class HistoryMaker:
                 events, employer, K.EMPLOYMENT_STARTED, day, occupation_code=code,
                 position=position, started_on=day,
             )  # fmt: skip
-            end = day + dt.timedelta(rng.randint(120, 2400))
+            end = day + dt.timedelta(rng.randint(*_SPELL_DAYS))
             running = end >= self.as_of
             if not running:
                 self._emit(
                     events, employer, K.EMPLOYMENT_ENDED, end, after=started,
                     employment_ref=started["ref"], ended_on=end,
                 )  # fmt: skip
-            if rng.random() < 0.9:  # some spells go uninsured
+            if rng.random() < _INSURED:
                 last = _month(self.as_of) - 1 if running else _month(end)
                 # one pension account: an overlapping spell pays from the next month
                 first = max(_month(day), insured_until + 1)
                 self._insurance(events, employer, started, first, last)
                 insured_until = max(insured_until, last)
-            if running or rng.random() < 0.12:  # some leave the sector
+            if running or rng.random() < _LEAVE_SECTOR:
                 return
-            overlap = rng.random() < 0.08
+            overlap = rng.random() < _OVERLAP
             day = end + dt.timedelta(
-                -rng.randint(5, 45) if overlap else rng.randint(1, 240)
+                -rng.randint(*_OVERLAP_DAYS) if overlap else rng.randint(*_GAP_DAYS)
             )
 
     def _insurance(
@@ -362,7 +419,7 @@ class HistoryMaker:
         if not dated:
             return
         fact, target = max(dated, key=lambda pair: (pair[0], pair[1]["signed_at"]))
-        revoked_on = fact + dt.timedelta(self.rng.randint(30, 400))
+        revoked_on = fact + dt.timedelta(self.rng.randint(*_REVOKED_AFTER_DAYS))
         if target["kind"] != K.CERTIFICATE_ISSUED or revoked_on >= self.as_of:
             return
         self._emit(
@@ -432,7 +489,9 @@ def _evaluators(
 ) -> tuple[list[IssuerSpec], list[float]]:
     """Evaluation institutions for ``code``; employers' own certify fewer people."""
     found = _accredited(issuers, IssuerKind.EVALUATION_INSTITUTION, code, grade)
-    return found, [3.0 if i.certificate_prefix == "S" else 1.0 for i in found]
+    return found, [
+        _SOCIAL_EVALUATOR_WEIGHT if i.certificate_prefix == "S" else 1.0 for i in found
+    ]
 
 
 def _choose(
@@ -444,13 +503,13 @@ def _choose(
 def _signed_at(rng: random.Random, fact: dt.date, not_before: str | None) -> str:
     """A moment on a working day 1 to 10 days after ``fact``, in UTC."""
     offsets = _WORKING_OFFSETS[fact.weekday()]
-    # most issuers sign within a few days, some take the whole ten
-    day = fact + dt.timedelta(offsets[min(int(rng.expovariate(0.4)), len(offsets) - 1)])
+    pick = min(int(rng.expovariate(_SIGNING_RATE)), len(offsets) - 1)
+    day = fact + dt.timedelta(offsets[pick])
     stamp = _stamp(day, rng.randrange(_WORKING_SECONDS))
     if not_before is None or stamp > not_before:
         return stamp
     day = dt.date.fromisoformat(not_before[:10])
-    second = _working_second(not_before) + rng.randint(300, 7200)
+    second = _working_second(not_before) + rng.randint(*_AFTER_DEPENDENCY_SECONDS)
     if second >= _WORKING_SECONDS:
         day += dt.timedelta(_WORKING_OFFSETS[day.weekday()][0])
         second = rng.randrange(3600)
@@ -485,7 +544,7 @@ def _year_month(month: int) -> str:
 def _job(item: CatalogueItem) -> tuple[str, str]:
     """The occupation code and position of a worker trained first in ``item``."""
     if item.type is ItemType.SPECIAL_ABILITY:
-        code = _ABILITY_JOB.get(item.code, ELDERLY_CARE)
+        code = _ABILITY_JOB.get(item.code, ELDERLY_CARE_WORKER)
         return code, load_catalogue().item(code).name_zh
     return item.code, item.name_zh
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from passport.guidance.calendar import add_years
 from schemas.identifiers import id_check_char
 
 MIDDLE_DOT = "\u00b7"
@@ -47,14 +48,6 @@ def _data(name: str) -> dict[str, Any]:
     )
     data: dict[str, Any] = json.loads(text)
     return data
-
-
-def add_years(day: dt.date, years: int) -> dt.date:
-    """The same calendar day ``years`` later (28 February for 29 February)."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
 
 
 def make_person(

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import itertools
 import logging
 import time
@@ -28,25 +29,26 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rich.console import Console
 from rich.progress import Progress
 
-from issuers.keys import KeyStore, passphrase_from_env, raw_public
+from issuers.keys import KeyStore, key_id, passphrase_from_env, raw_public
 from issuers.registry import add_issuer_key, register_issuer
 from issuers.signing import sign_event
-from issuers.tables import IssuerRow
+from issuers.tables import IssuerKeyRow, IssuerRow
 from ledger.appender import Outcome
 from passport.config import Settings
 from passport.demo.generator import IssuerSpec, Programme, WorkerHistory, generate
 from passport.guidance import describe, guidance_for
 from passport.issuance import issue_passport
-from passport.pdf import render_passport
-from passport.service import Service, now_utc
+from passport.service import Service, utc_now_seconds
 from passport.verdict import STATUS_TEXT, Verdict, verify_offline
 from schemas.events import SignedEvent
 from verify.reader import read_qr_text
-from verify.trust import check_trust_list, load_trust_list
+from verify.trust import load_trust_list
 
 logger = logging.getLogger(__name__)
 
 WORKERS_PER_BATCH = 100
+# The generated histories start in 2018; the institutions' keys must cover them.
+ISSUER_KEYS_VALID_FROM = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
 PASSPORTS = 5
 
 
@@ -76,7 +78,7 @@ def run_demo(
     """Run the whole demo into ``out``; return what happened."""
     report = DemoReport()
     out.mkdir(parents=True, exist_ok=True)
-    settings = Settings.load(db=db or f"sqlite:///{out / 'skillpass.db'}", home=out)
+    settings = Settings.load(db=db, home=out)
     clock = _Stopwatch(report)
 
     with clock("setup"):
@@ -115,8 +117,7 @@ def _run(
         service.publish_trust_list()
     console.print(
         f"{len(programme.issuers)} 家机构 institutions registered; "
-        f"trust list v{service.trust_list().version}",
-        highlight=False,
+        f"trust list v{service.trust_list().version}"
     )
 
     with clock("append"):
@@ -126,8 +127,7 @@ def _run(
     console.print(
         f"{appended} entries appended for {report.workers} workers "
         f"({rate:,.0f}/s), {report.duplicates} already present, "
-        f"{sum(report.refused.values())} refused",
-        highlight=False,
+        f"{sum(report.refused.values())} refused"
     )
 
     trust_file = out / "trust-list.json"
@@ -144,9 +144,7 @@ def _run(
     with clock("audit"):
         audit = service.audit()
     console.print(
-        f"审计 audit passed: {audit.tree_size} entries, "
-        f"{audit.checkpoints} checkpoints",
-        highlight=False,
+        f"审计 audit passed: {audit.tree_size} entries, {audit.checkpoints} checkpoints"
     )
     console.print(f"trust list written to {trust_file}")
 
@@ -180,14 +178,16 @@ def _register_issuers(
     """
     store = KeyStore(settings.keys_dir, passphrase_from_env())
     keys: dict[str, Ed25519PrivateKey] = {}
-    now = now_utc()
+    now = utc_now_seconds()
     with service.session() as session:
         for spec in issuers:
             name = f"issuers/{spec.issuer_id}"
             if store.exists(name):
-                keys[spec.issuer_id] = store.signing_key(name)
-                continue
-            keys[spec.issuer_id] = store.create_signing_key(name)
+                key = store.signing_key(name)
+            else:
+                key = store.create_signing_key(name)
+            keys[spec.issuer_id] = key
+            public = raw_public(key.public_key())
             if session.get(IssuerRow, spec.issuer_id) is None:
                 register_issuer(
                     session,
@@ -199,12 +199,13 @@ def _register_issuers(
                     system=spec.system,
                     now=now,
                 )
-            add_issuer_key(
-                session,
-                issuer_id=spec.issuer_id,
-                public_key=raw_public(keys[spec.issuer_id].public_key()),
-                valid_from=dt.datetime(2015, 1, 1, tzinfo=dt.UTC),
-            )
+            if session.get(IssuerKeyRow, (spec.issuer_id, key_id(public))) is None:
+                add_issuer_key(
+                    session,
+                    issuer_id=spec.issuer_id,
+                    public_key=public,
+                    valid_from=ISSUER_KEYS_VALID_FROM,
+                )
     return keys
 
 
@@ -330,17 +331,18 @@ def _issue_passports(
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for number, (_, worker_id) in enumerate(chosen, start=1):
-        view = issue_passport(service, worker_id)
+        pdf = io.BytesIO()
+        view = issue_passport(service, worker_id, out=pdf)
         path = folder / f"passport-{number}-{view.passport_id}.pdf"
-        render_passport(view, path)
+        path.write_bytes(pdf.getvalue())
         paths.append(path)
     return paths
 
 
 def _verify_passports(trust_file: Path, report: DemoReport, console: Console) -> None:
     """Verify each PDF as an employer would: offline, with the trust-list file."""
-    trust_list = check_trust_list(load_trust_list(trust_file))
-    now = now_utc()
+    trust_list = load_trust_list(trust_file)
+    now = utc_now_seconds()
     for path in report.passports:
         qr_text = read_qr_text(str(path))
         verdict = verify_offline(qr_text, trust_list, now=now)
@@ -349,8 +351,7 @@ def _verify_passports(trust_file: Path, report: DemoReport, console: Console) ->
         report.tampered_refused += not tampered.valid
         console.print(
             f"{path.name}: {_label(verdict)}; "
-            f"改动一个字符 one character changed: {_label(tampered)}",
-            highlight=False,
+            f"改动一个字符 one character changed: {_label(tampered)}"
         )
 
 
@@ -375,8 +376,8 @@ def _show_guidance(
     if not chosen:
         return
     why, worker_id = chosen[-2] if len(chosen) > 1 else chosen[0]
-    console.print(f"晋升指引 promotion guidance ({why}):", highlight=False)
+    console.print(f"晋升指引 promotion guidance ({why}):")
     archive = service.archive(worker_id)
-    for zh, en in describe(guidance_for(archive, as_of=now_utc().date())):
-        console.print(f"  {zh}", highlight=False)
-        console.print(f"    {en}", style="dim", highlight=False)
+    for zh, en in describe(guidance_for(archive, as_of=utc_now_seconds().date())):
+        console.print(f"  {zh}")
+        console.print(f"    {en}", style="dim")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from passport.guidance.engine import Guidance, Lines, PathStatus
-from passport.guidance.rules import LEVEL_NAMES
+from passport.guidance.engine import Guidance, Lines, PathStatus, level_names
 
 _MARKS = {"met": "✓", "missing": "✗", "unknown": "？"}
 _PATH_LABELS: dict[bool | None, Lines] = {
@@ -37,7 +36,7 @@ def describe(guidance: Guidance) -> list[Lines]:
     if g.current_level is None:
         lines.append(("当前等级：尚无职业技能等级证书", "Current level: none yet"))
     else:
-        zh, en = LEVEL_NAMES[g.current_level]
+        zh, en = level_names(g.current_level)
         since = g.current_since
         lines.append(
             (f"当前等级：{zh}（{since}取得）", f"Current level: {en} ({since})")
@@ -45,7 +44,7 @@ def describe(guidance: Guidance) -> list[Lines]:
     if g.next_level is None:
         lines.append(("下一等级：无（已是最高等级）", "Next level: none (the highest)"))
     else:
-        zh, en = LEVEL_NAMES[g.next_level]
+        zh, en = level_names(g.next_level)
         lines.append((f"下一等级：{zh}", f"Next level: {en}"))
     lines.extend(_path_line(path) for path in g.paths)
     day = g.earliest_eligible

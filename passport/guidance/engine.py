@@ -22,7 +22,6 @@ from passport.guidance.calendar import (
     projected_date_reaching_years,
 )
 from passport.guidance.rules import (
-    LEVEL_NAMES,
     ApprenticeshipCompleted,
     Condition,
     Edition,
@@ -35,6 +34,7 @@ from passport.guidance.rules import (
     YearsOfWork,
     load_rules,
 )
+from schemas.catalogue import ELDERLY_CARE_WORKER, load_catalogue
 from schemas.events import (
     CertificateIssued,
     CertificateType,
@@ -195,6 +195,12 @@ def _status(
     return ConditionStatus(kind, state, text[0], text[1], list(evidence), eligible_on)
 
 
+def level_names(grade: int) -> Lines:
+    """The level in Chinese and English as the catalogue names it, e.g. 三级/高级工."""
+    catalogue = load_catalogue()
+    return catalogue.level_name(grade), catalogue.level_name_en(grade)
+
+
 def _span(months: int) -> Lines:
     years, rest = divmod(months, 12)
     if not years:
@@ -206,7 +212,7 @@ def _span(months: int) -> Lines:
 
 
 def _prior(condition: PriorCertificate, facts: _Facts) -> ConditionStatus:
-    name_zh, name_en = LEVEL_NAMES[condition.level]
+    name_zh, name_en = level_names(condition.level)
     held = facts.holding(condition.level)
     if held is None:
         text = (f"尚未取得{name_zh}证书", f"no {name_en} certificate yet")
@@ -225,7 +231,7 @@ def _years(condition: YearsOfWork, path: RulePath, facts: _Facts) -> ConditionSt
         level = next(
             c.level for c in path.conditions if isinstance(c, PriorCertificate)
         )
-        name_zh, name_en = LEVEL_NAMES[level]
+        name_zh, name_en = level_names(level)
         zh += f"（自取得{name_zh}证书起算）"
         en += f" (counted from the {name_en} certificate)"
         prior = facts.holding(level)
@@ -356,7 +362,7 @@ def _direct(edition: Edition, facts: _Facts, levels: Sequence[int]) -> list[Line
     """Notes on higher levels whose paths the worker already meets."""
     notes = []
     for level in levels:
-        name_zh, name_en = LEVEL_NAMES[level]
+        name_zh, name_en = level_names(level)
         for path in edition.paths_to(level):
             if _path(path, facts).met:
                 notes.append(
@@ -372,7 +378,7 @@ def guidance_for(
     archive: Archive,
     *,
     as_of: dt.date,
-    occupation_code: str = "4-10-01-05",
+    occupation_code: str = ELDERLY_CARE_WORKER,
     target_level: int | None = None,
 ) -> Guidance:
     """Guidance on the ladder of one occupation from the worker's own records.

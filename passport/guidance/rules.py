@@ -30,15 +30,6 @@ from schemas.identifiers import OCCUPATION_CODE_PATTERN
 
 RULES_DIR = Path(str(files("passport.guidance") / "rules"))
 
-# National grade → (Chinese as printed on certificates, English).
-LEVEL_NAMES: dict[int, tuple[str, str]] = {
-    5: ("五级/初级工", "level 5 / junior worker"),
-    4: ("四级/中级工", "level 4 / intermediate worker"),
-    3: ("三级/高级工", "level 3 / senior worker"),
-    2: ("二级/技师", "level 2 / technician"),
-    1: ("一级/高级技师", "level 1 / senior technician"),
-}
-
 Level = Annotated[int, Field(ge=1, le=5)]
 SourceKey = Annotated[str, Field(pattern=r"^S\d+[a-z]?$")]
 Cite = Annotated[list[SourceKey], Field(min_length=1)]

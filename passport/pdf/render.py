@@ -302,11 +302,8 @@ def _guidance(lines: Sequence[GuidanceLine], styles: Styles) -> list[Flowable]:
     return story
 
 
-def _certificate_type(value: str, styles: Styles) -> Paragraph:
-    try:
-        zh, en = CERTIFICATE_TYPES[CertificateType(value)]
-    except ValueError:
-        return cell(value, styles)
+def _certificate_type(value: CertificateType, styles: Styles) -> Paragraph:
+    zh, en = CERTIFICATE_TYPES[value]
     return label_cell(zh, en, styles)
 
 

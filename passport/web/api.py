@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse
 from ledger.appender import Outcome
 from ledger.log import utc_now
 from passport.issuance import PassportOptions, issue_passport
-from passport.pdf import render_passport
 from passport.service import Service
 from passport.verification import verification_log, verify_online
 from schemas.api import (
@@ -118,9 +117,8 @@ def issue(worker_id: str, body: PassportRequest, request: Request) -> Response:
     options = PassportOptions(
         sections=frozenset(body.sections), valid_days=body.valid_days
     )
-    view = issue_passport(_service(request), worker_id, options=options)
     pdf = io.BytesIO()
-    render_passport(view, pdf)
+    view = issue_passport(_service(request), worker_id, out=pdf, options=options)
     return Response(
         pdf.getvalue(),
         media_type="application/pdf",

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from ledger.errors import LogBusy, ProofRequestError
+from passport.pdf import FontError
 from passport.service import Service, ServiceError
 from passport.web import api, log_api, page
 from schemas.api import Problem
 from schemas.identifiers import IdentifierError
-
-logger = logging.getLogger(__name__)
 
 RETRY_AFTER_S = 1
 
@@ -52,6 +49,10 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def not_served(_: Request, exc: ServiceError) -> JSONResponse:
         return _problem(404, "not_found", str(exc))
+
+    @app.exception_handler(FontError)
+    async def cannot_print(_: Request, exc: FontError) -> JSONResponse:
+        return _problem(422, "cannot_print", str(exc))
 
     @app.exception_handler(IdentifierError)
     async def bad_identifier(_: Request, exc: IdentifierError) -> JSONResponse:

@@ -92,5 +92,5 @@ def _item_name(code: str, lang: str) -> str:
 def verification_page(
     payload: str, request: Request, lang: Literal["zh", "en"] = Query("zh")
 ) -> HTMLResponse:
-    """The answer for the person who scanned the QR."""
-    return _page(request, payload.upper(), lang)
+    """The answer for the person who scanned the QR; the payload is case-sensitive."""
+    return _page(request, payload, lang)
