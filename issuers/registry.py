@@ -49,7 +49,7 @@ def register_issuer(
         check_uscc(uscc)
         flagged = False
     except IdentifierError as exc:
-        logger.warning("issuer %s flagged for review: %s", issuer_id, exc)
+        logger.debug("issuer %s flagged for review: %s", issuer_id, exc)
         flagged = True
     row = IssuerRow(
         issuer_id=issuer_id,
@@ -173,15 +173,14 @@ def publish_trust_list(
             version=version, issued_at=issued_at, document=signed.model_dump_json()
         )
     )
-    logger.info(
+    logger.debug(
         "published trust list version %s with %s issuers", version, len(issuers)
     )
     return signed
 
 
-def latest_trust_list(session: Session) -> SignedTrustList | None:
-    """The newest published trust list, if any."""
-    document = session.scalar(
+def latest_trust_list(session: Session) -> str | None:
+    """The newest published trust list as its stored JSON document, if any."""
+    return session.scalar(
         select(TrustListRow.document).order_by(TrustListRow.version.desc()).limit(1)
     )
-    return SignedTrustList.model_validate_json(document) if document else None

@@ -62,8 +62,14 @@ def audit(
     origin: str,
     verifiers: Sequence[NoteVerifier],
     check: EntryCheck,
+    witnessed: Sequence[str] = (),
 ) -> AuditReport:
-    """Audit the whole log; raise AuditFailure naming the first bad index."""
+    """Audit the whole log; raise AuditFailure naming the first bad index.
+
+    ``witnessed`` are signed checkpoints kept outside the database (by a
+    monitor, a passport holder, a copy the service writes): they catch a log
+    rolled back together with its checkpoints table.
+    """
     with (
         engine.connect() as connection,
         closing(_stored_nodes(connection)) as stored_nodes,
@@ -71,7 +77,10 @@ def audit(
     ):
         checkpoints = _signed_checkpoints(connection, origin, verifiers)
         roots = {c.tree_size: c.root_hash for c in checkpoints}
-        last_size = max(roots, default=0)
+        for note in witnessed:
+            seen = _witnessed(note, origin, verifiers, roots)
+            roots[seen.tree_size] = seen.root_hash
+        signed_size = max(roots, default=0)
         heads: dict[str, tuple[int, bytes]] = {}
         border: merkle.Border = []
         size = 0
@@ -79,7 +88,7 @@ def audit(
             if row.log_index != size:
                 kind = "missing entry" if row.log_index > size else "reordered entry"
                 raise AuditFailure(size, kind, f"found index {row.log_index} next")
-            if size >= last_size:
+            if size >= signed_size:
                 raise AuditFailure(size, "inserted entry", "beyond the last checkpoint")
             entry, event_bytes = _check_row(row)
             _check_signature(entry, event_bytes, check)
@@ -95,15 +104,37 @@ def audit(
                     f"the tree of size {size} does not have the signed root; "
                     f"the change lies in entries {start} to {size - 1}",
                 )
-        if size < last_size:
-            raise AuditFailure(size, "truncated log", f"checkpoint signed {last_size}")
+        if size < signed_size:
+            raise AuditFailure(
+                size, "truncated log", f"a checkpoint signed size {signed_size}"
+            )
         extra = next(stored_nodes, None)
         if extra is not None:
             raise AuditFailure(
                 size, "inserted tree node", f"node {extra[0]} has no leaves"
             )
-    logger.info("audit passed: %s entries, %s checkpoints", size, len(checkpoints))
+    logger.debug("audit passed: %s entries, %s checkpoints", size, len(checkpoints))
     return AuditReport(tree_size=size, checkpoints=len(checkpoints), workers=len(heads))
+
+
+def _witnessed(
+    note: str,
+    origin: str,
+    verifiers: Sequence[NoteVerifier],
+    roots: dict[int, bytes],
+) -> Checkpoint:
+    try:
+        seen = open_checkpoint(note, verifiers, origin=origin)
+    except LedgerError as exc:
+        raise AuditFailure(None, "bad checkpoint", f"witnessed: {exc}") from exc
+    stored = roots.get(seen.tree_size)
+    if stored is not None and stored != seen.root_hash:
+        raise AuditFailure(
+            None,
+            "bad checkpoint",
+            f"two signed roots for size {seen.tree_size}: the log forked",
+        )
+    return seen
 
 
 def _signed_checkpoints(

@@ -158,10 +158,16 @@ class WorkerChains:
                 "not_accredited",
                 f"target_log_index: entry {index} was signed by {target.issuer_id}",
             )
-        if target.kind == EventKind.ENTRY_REVOKED or index in self.revoked:
+        if target.kind == EventKind.ENTRY_REVOKED:
             raise EventRefused(
                 "conflicting_reference",
-                f"target_log_index: entry {index} cannot be revoked again",
+                f"target_log_index: entry {index} is itself a revocation; "
+                "correct it with a new entry instead",
+            )
+        if index in self.revoked:
+            raise EventRefused(
+                "conflicting_reference",
+                f"target_log_index: entry {index} is already revoked",
             )
 
 

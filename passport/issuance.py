@@ -163,14 +163,14 @@ def _signed_qr(service: Service, view: PassportView) -> str:
             certificates=tuple(_compact(line) for line in ranked[:count]),
         )
         cose = sign_compact(compact, private_key=signer, key_id=kid)
-        qr_text = to_qr_text(cose, service.settings.verify_url)
+        qr_text = to_qr_text(cose, service.verify_url)
         if qr_version(qr_text) <= MAX_QR_VERSION:
             if count < len(ranked):
                 logger.debug("QR carries %s of %s certificates", count, len(ranked))
             return qr_text
     raise ServiceError(
         f"passport: the QR does not fit version {MAX_QR_VERSION}-M even without "
-        f"certificates (verify URL {service.settings.verify_url} is too long?)"
+        f"certificates (verify URL {service.verify_url} is too long?)"
     )
 
 

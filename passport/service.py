@@ -2,34 +2,39 @@
 
 from __future__ import annotations
 
+import base64
 import bisect
 import datetime as dt
 import functools
+import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 from pydantic import ValidationError
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from issuers.keys import KeyStore, passphrase_from_env
+from issuers.keys import KeyStore, passphrase_from_env, raw_public
 from issuers.registry import latest_trust_list, publish_trust_list
-from issuers.tables import TrustListRow
+from issuers.tables import ServiceKeyRow, TrustListRow
 from ledger.appender import Outcome
 from ledger.audit import AuditReport, audit
 from ledger.entry import Entry
-from ledger.errors import EventRefused
-from ledger.log import Log, utc_now
+from ledger.errors import AuditFailure, EventRefused
+from ledger.log import Log, as_utc, utc_now
 from passport import keyring
 from passport.archive import Archive, Record
-from passport.config import Settings
+from passport.config import DEFAULT_ORIGIN, DEFAULT_VERIFY_URL, Settings
 from passport.db import open_database
-from passport.tables import WorkerIdentityRow
+from passport.tables import PassportRow, WorkerIdentityRow
 from passport.workers import register_worker
 from schemas.events import EntryRevoked, SignedEvent, parse_event
 from schemas.trust import LogInfo, SignedTrustList, TrustList
+from verify.errors import VerificationError
 from verify.events import TrustListPolicy
+from verify.trust import read_trust_list
 
 logger = logging.getLogger(__name__)
 
@@ -41,33 +46,65 @@ class ServiceError(Exception):
 class Service:
     """The ledger, the registry and the product's tables behind one database."""
 
-    def __init__(self, settings: Settings, engine: Engine, keys: keyring.ServiceKeys):
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        keys: keyring.ServiceKeys,
+        *,
+        origin: str,
+        verify_url: str,
+    ) -> None:
         self.settings = settings
         self.engine = engine
         self.keys = keys
-        self.log = Log(engine, origin=settings.log_origin, signer=keys.log)
+        self.origin = origin
+        self.verify_url = verify_url
+        self.log = Log(engine, origin=origin, signer=keys.log)
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._policy: TrustListPolicy | None = None
 
     @classmethod
     def open(cls, settings: Settings, *, create_keys: bool = False) -> Service:
-        """Load the keys (create them only when asked), then open the database."""
+        """Open the database and the keys; create keys only when asked.
+
+        1. The key directory holds all the service keys or none.
+        2. The database is reachable before any key is made.
+        3. The log origin and verify URL are those the trust list fixed, not
+           whatever the environment says today.
+        4. Keys are created only where none exist, for a database that has
+           none registered, so a lost key directory is never papered over.
+        5. The stored trust list must carry the authority's signature.
+        """
         store = KeyStore(settings.keys_dir, passphrase_from_env())
-        if keyring.exists(store):
-            keys = keyring.load(store, origin=settings.log_origin)
-        elif create_keys:
-            keys = keyring.create(store, origin=settings.log_origin)
-            logger.debug("created service keys in %s", settings.keys_dir)
-        else:
-            raise ServiceError(
-                f"keys: none in {settings.keys_dir}; create them with `skillpass init`"
-            )
-        service = cls(settings, open_database(settings.db_url), keys)
-        with service.session() as session:
-            new_keys = keyring.register(session, keys, now=utc_now())
-        if new_keys:
-            service.publish_trust_list()
-        return service
+        have_keys = keyring.exists(store)
+        engine = open_database(settings.db_url)
+        try:
+            origin, verify_url = _fixed_names(engine, settings)
+            if have_keys:
+                keys = keyring.load(store, origin=origin)
+            elif not create_keys:
+                raise ServiceError(
+                    f"keys: none in {settings.keys_dir}; "
+                    "create them with `skillpass init`"
+                )
+            elif _has_service_keys(engine):
+                raise ServiceError(
+                    f"keys: none in {settings.keys_dir}, but the database has "
+                    "service keys; restore the key directory from backup"
+                )
+            else:
+                keys = keyring.create(store, origin=origin)
+            service = cls(settings, engine, keys, origin=origin, verify_url=verify_url)
+            with service.session() as session:
+                new_keys = keyring.register(session, keys, now=utc_now())
+            if new_keys:
+                service.publish_trust_list()
+            service.policy()
+            return service
+        except BaseException:
+            engine.dispose()
+            raise
 
     def close(self) -> None:
         """Release the database connections."""
@@ -89,42 +126,115 @@ class Service:
                 authority_name=self.settings.authority_name,
                 authority_key=self.keys.authority,
                 log=LogInfo(
-                    origin=self.settings.log_origin,
-                    verifier_key=self.keys.log.verifier.vkey,
+                    origin=self.origin, verifier_key=self.keys.log.verifier.vkey
                 ),
-                verify_url=self.settings.verify_url,
+                verify_url=self.verify_url,
                 now=utc_now(),
             )
         self._policy = TrustListPolicy(signed.trust_list)
         return signed
 
-    def signed_trust_list(self) -> SignedTrustList:
-        """The newest published trust list."""
+    def trust_list_document(self) -> str:
+        """The newest published trust list as stored, once its signature checks."""
         with self.session() as session:
-            signed = latest_trust_list(session)
-        if signed is None:
+            document = latest_trust_list(session)
+        if document is None:
             raise ServiceError("trust list: none published yet; run `skillpass init`")
-        return signed
+        self._verified(document)
+        return document
+
+    def export_trust_list(self, path: Path) -> int:
+        """Write the newest trust list to ``path``; return its version."""
+        document = json.loads(self.trust_list_document())
+        path.write_text(
+            json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        return int(document["trust_list"]["version"])
 
     def trust_list(self) -> TrustList:
-        """The newest published trust list, unwrapped."""
+        """The newest published trust list, verified."""
         return self.policy().directory.trust_list
 
     def policy(self) -> TrustListPolicy:
         """The admission policy of the newest trust list (cached)."""
         if self._policy is None:
-            self._policy = TrustListPolicy(self.signed_trust_list().trust_list)
+            self._policy = TrustListPolicy(self._verified(self.trust_list_document()))
         return self._policy
+
+    def _verified(self, document: str) -> TrustList:
+        """A stored trust list, checked against the authority key we hold."""
+        authority = raw_public(self.keys.authority.public_key())
+        try:
+            return read_trust_list(
+                document,
+                authority_key=base64.b64encode(authority).decode(),
+                source="trust list in the database",
+            )
+        except VerificationError as exc:
+            raise ServiceError(f"{exc} (was the database altered?)") from exc
 
     # Ledger
 
     def submit(self, events: Sequence[SignedEvent]) -> list[Outcome]:
-        """Append issuer-signed events; each gets an outcome in order."""
-        outcomes = self.log.append(events, self.policy())
+        """Append issuer-signed events; each gets an outcome in order.
+
+        Before the log sees them, events about a worker who is not registered,
+        or that carry the worker's name, are refused: the log is public and
+        permanent, and personal data belongs only in ``worker_identities``.
+        """
+        screened = self._screen(events)
+        admitted = [e for i, e in enumerate(events) if i not in screened]
+        results = self.log.append(admitted, self.policy())
+        if any(r.entry and not r.duplicate for r in results):
+            self._keep_checkpoint()
+        appended = iter(results)
+        outcomes = [
+            Outcome(refused=screened[i]) if i in screened else next(appended)
+            for i in range(len(events))
+        ]
         refused = sum(1 for o in outcomes if o.refused)
         if refused:
-            logger.info("refused %s of %s events", refused, len(outcomes))
+            logger.debug("refused %s of %s events", refused, len(outcomes))
         return outcomes
+
+    @property
+    def checkpoint_file(self) -> Path:
+        """Where the newest checkpoint is kept outside the database."""
+        return self.settings.home / "checkpoint.txt"
+
+    def _keep_checkpoint(self) -> None:
+        # A copy outside the database: audit then notices a log rolled back
+        # together with its checkpoints table. Replaced atomically.
+        temporary = self.checkpoint_file.with_suffix(".tmp")
+        temporary.write_text(self.log.checkpoint(), encoding="utf-8")
+        temporary.replace(self.checkpoint_file)
+
+    def _screen(self, events: Sequence[SignedEvent]) -> dict[int, EventRefused]:
+        wanted = {e.event.get("worker_id") for e in events}
+        with self.session() as session:
+            names = dict(
+                session.execute(
+                    select(WorkerIdentityRow.worker_id, WorkerIdentityRow.name).where(
+                        WorkerIdentityRow.worker_id.in_(
+                            [w for w in wanted if isinstance(w, str)]
+                        )
+                    )
+                ).all()
+            )
+        screened = {}
+        for index, signed in enumerate(events):
+            worker_id = signed.event.get("worker_id")
+            if not isinstance(worker_id, str):
+                continue  # malformed: the log refuses it with the reason
+            if worker_id not in names:
+                screened[index] = EventRefused(
+                    "unknown_worker", f"worker_id: {worker_id} is not registered"
+                )
+            elif _mentions(signed.event, names[worker_id]):
+                screened[index] = EventRefused(
+                    "personal_data", "event: contains the worker's name"
+                )
+        return screened
 
     def register_workers(self, people: Sequence[tuple[str, str]]) -> list[str]:
         """Record (ID number, name) identities; return their pseudonymous ids."""
@@ -154,11 +264,13 @@ class Service:
         entries = self.log.worker_entries(worker_id)
         return archive_of(worker_id, entries)
 
-    def audit(self) -> AuditReport:
+    def audit(self, witnessed: Sequence[str] = ()) -> AuditReport:
         """Audit the whole log against its signed checkpoints and the trust lists.
 
         Each entry is checked against the trust list in force when it was
         logged, so a later change of keys or accreditation breaks nothing.
+        Besides ``witnessed`` checkpoints, the copy the service keeps and the
+        tree sizes of issued passports show a log rolled back as a whole.
         """
         policy_at = self._policies_in_force()
 
@@ -179,12 +291,24 @@ class Service:
                 signed, event, signed_bytes=event_bytes, now=entry.logged_at
             )
 
-        return audit(
+        kept = self.checkpoint_file
+        notes = [*witnessed, *([kept.read_text("utf-8")] if kept.exists() else [])]
+        report = audit(
             self.engine,
-            origin=self.settings.log_origin,
+            origin=self.origin,
             verifiers=[self.keys.log.verifier],
             check=check,
+            witnessed=notes,
         )
+        with self.session() as session:
+            shown = session.scalar(select(func.max(PassportRow.tree_size))) or 0
+        if shown > report.tree_size:
+            raise AuditFailure(
+                report.tree_size,
+                "truncated log",
+                f"passports were issued when the log held {shown} entries",
+            )
+        return report
 
     def _policies_in_force(self) -> Callable[[dt.datetime], TrustListPolicy]:
         """The admission policy of the trust list in force at a given time."""
@@ -194,13 +318,12 @@ class Service:
                     TrustListRow.version
                 )
             ).all()
-        times = [_as_utc(issued_at) for issued_at, _ in rows]
+        times = [as_utc(issued_at) for issued_at, _ in rows]
         documents = [document for _, document in rows]
 
         @functools.cache
         def policy(version: int) -> TrustListPolicy:
-            signed = SignedTrustList.model_validate_json(documents[version])
-            return TrustListPolicy(signed.trust_list)
+            return TrustListPolicy(self._verified(documents[version]))
 
         def policy_at(when: dt.datetime) -> TrustListPolicy:
             return policy(max(bisect.bisect_right(times, when) - 1, 0))
@@ -208,9 +331,52 @@ class Service:
         return policy_at
 
 
-def _as_utc(value: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes; every time we store is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+def _fixed_names(engine: Engine, settings: Settings) -> tuple[str, str]:
+    """The log origin and verify URL: as the trust list fixed them, else chosen now."""
+    with engine.connect() as connection:
+        document = connection.execute(
+            select(TrustListRow.document).order_by(TrustListRow.version.desc()).limit(1)
+        ).scalar()
+    if document is None:
+        return (
+            settings.log_origin or DEFAULT_ORIGIN,
+            settings.verify_url or DEFAULT_VERIFY_URL,
+        )
+    # Read before the signature is checked (that needs the keys, which need
+    # the origin); Service.open checks it right after loading them.
+    fixed = json.loads(document)["trust_list"]
+    origin, verify_url = fixed["log"]["origin"], fixed["verify_url"]
+    for name, wanted, actual in (
+        ("SKILLPASS_LOG_ORIGIN", settings.log_origin, origin),
+        ("SKILLPASS_VERIFY_URL", settings.verify_url, verify_url),
+    ):
+        if wanted is not None and wanted != actual:
+            raise ServiceError(
+                f"{name}: {wanted} differs from {actual}, which the trust list "
+                "fixed when this service was created"
+            )
+    return origin, verify_url
+
+
+def _has_service_keys(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        return (
+            connection.execute(select(ServiceKeyRow.key_id).limit(1)).first()
+            is not None
+        )
+
+
+def _mentions(value: object, name: str | None) -> bool:
+    """Whether a JSON value holds ``name`` in any of its strings."""
+    if not name or len(name) < 2:
+        return False  # a one-character name would match ordinary words
+    if isinstance(value, str):
+        return name in value
+    if isinstance(value, dict):
+        return any(_mentions(v, name) for v in value.values())
+    if isinstance(value, list):
+        return any(_mentions(v, name) for v in value)
+    return False
 
 
 def archive_of(worker_id: str, entries: Sequence[Entry]) -> Archive:

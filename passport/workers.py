@@ -15,7 +15,11 @@ import unicodedata
 from sqlalchemy.orm import Session
 
 from passport.tables import WorkerIdentityRow
-from schemas.identifiers import normalize_id_number
+from schemas.identifiers import IdentifierError, normalize_id_number
+
+
+class IdentityConflict(IdentifierError):
+    """An ID number already registered with different personal data."""
 
 
 def worker_id_for(id_number: str, pseudonym_key: bytes) -> str:
@@ -25,9 +29,29 @@ def worker_id_for(id_number: str, pseudonym_key: bytes) -> str:
     return digest[:16].hex()
 
 
-def normalize_name(raw: str) -> str:
-    """A name in NFC with surrounding spaces removed."""
-    return unicodedata.normalize("NFC", raw).strip()
+MAX_NAME = 32
+"""The longest name a passport prints (its QR holds the masked form)."""
+
+
+def check_name(raw: str) -> str:
+    """A name as it will be printed, surrounding spaces removed; raise if unfit.
+
+    No Unicode normalisation: NFC would turn compatibility ideographs such as
+    U+F900 into other characters, and a passport must print the name as given.
+    """
+    name = raw.strip()
+    if not 1 <= len(name) <= MAX_NAME:
+        raise IdentifierError(
+            f"name: expected 1 to {MAX_NAME} characters, got {len(name)}"
+        )
+    for char in name:
+        category = unicodedata.category(char)
+        # controls, format marks, surrogates, private use and unassigned
+        if category[0] == "C" or not (char.isprintable() or char == " "):
+            raise IdentifierError(
+                f"name: character U+{ord(char):04X} ({category}) cannot be printed"
+            )
+    return name
 
 
 def register_worker(
@@ -40,14 +64,21 @@ def register_worker(
 ) -> str:
     """Record the person behind a worker id (idempotent); return the id."""
     worker_id = worker_id_for(id_number, pseudonym_key)
-    if session.get(WorkerIdentityRow, worker_id) is None:
+    name = check_name(name)
+    known = session.get(WorkerIdentityRow, worker_id)
+    if known is None:
         session.add(
             WorkerIdentityRow(
                 worker_id=worker_id,
                 id_number=normalize_id_number(id_number),
-                name=normalize_name(name),
+                name=name,
                 registered_at=now,
             )
+        )
+    elif known.name is not None and known.name != name:
+        raise IdentityConflict(
+            "name: this ID number is registered under another name; "
+            "a change of name needs the authority"
         )
     return worker_id
 
@@ -55,7 +86,7 @@ def register_worker(
 def masked_name(name: str) -> str:
     """The name with all but its first and last characters hidden: 张*明."""
     if len(name) <= 1:
-        return name
+        return "*"
     if len(name) == 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]

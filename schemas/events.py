@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -26,6 +26,7 @@ from schemas.identifiers import (
     OCCUPATION_CODE_PATTERN,
     WORKER_ID_PATTERN,
     certificate_no_parts,
+    find_id_number,
 )
 
 WorkerId = Annotated[str, Field(pattern=WORKER_ID_PATTERN)]
@@ -33,8 +34,35 @@ IssuerId = Annotated[str, Field(pattern=ISSUER_ID_PATTERN)]
 OccupationCode = Annotated[str, Field(pattern=OCCUPATION_CODE_PATTERN)]
 AbilityCode = Annotated[str, Field(pattern=ABILITY_CODE_PATTERN)]
 SkillLevel = Annotated[int, Field(ge=1, le=5)]
-Reference = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\S(.*\S)?$")]
-Text = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _no_id_number(value: str) -> str:
+    # Events are public and permanent: an ID number must never enter one.
+    if find_id_number(value) is not None:
+        raise ValueError("must not contain a resident ID number")
+    return value
+
+
+def _plausible_date(value: dt.date) -> dt.date:
+    if value < EARLIEST_FACT:
+        raise ValueError(f"{value} is before {EARLIEST_FACT}")
+    return value
+
+
+Reference = Annotated[
+    str,
+    Field(min_length=1, max_length=64, pattern=r"^\S(.*\S)?$"),
+    AfterValidator(_no_id_number),
+]
+Text = Annotated[
+    str, Field(min_length=1, max_length=200), AfterValidator(_no_id_number)
+]
+FactDate = Annotated[dt.date, AfterValidator(_plausible_date)]
+EARLIEST_FACT = dt.date(1950, 1, 1)
+"""No record of the programme can be older than this."""
+SCHEDULED_AHEAD = dt.timedelta(days=366)
+"""How far ahead of its signing a class may be scheduled to start."""
+
 # RFC 8785 numbers are IEEE 754 doubles: larger integers cannot be signed.
 MAX_SAFE_INTEGER = 2**53 - 1
 LeafHashHex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
@@ -91,16 +119,38 @@ class _Event(BaseModel):
     )
     signed_at: UtcDatetime
 
+    # Dates of facts that happened before the signature (a day of slack for
+    # China time against UTC), and of classes that may be scheduled ahead.
+    _happened: ClassVar[tuple[str, ...]] = ()
+    _scheduled: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="after")
+    def _not_after_signing(self) -> Self:
+        signed_on = self.signed_at.date()
+        for name in self._happened:
+            day = getattr(self, name)
+            if day > signed_on + dt.timedelta(days=1):
+                raise ValueError(f"{name}: {day} is after the signature {signed_on}")
+        for name in self._scheduled:
+            day = getattr(self, name)
+            if day > signed_on + SCHEDULED_AHEAD:
+                raise ValueError(
+                    f"{name}: {day} is more than {SCHEDULED_AHEAD.days} days after "
+                    f"the signature {signed_on}"
+                )
+        return self
+
 
 class TrainingEnrolled(_Event):
     """A worker enrolled in a training class (开班报名)."""
 
     kind: Literal[EventKind.TRAINING_ENROLLED]
+    _scheduled: ClassVar[tuple[str, ...]] = ("start_on",)
     occupation_code: OccupationCode | AbilityCode
     work_type: Text | None = None
     target_level: SkillLevel | None = None
     course: Text
-    start_on: dt.date
+    start_on: FactDate
     planned_hours: int = Field(ge=1, le=2000)
     subsidised: bool
 
@@ -109,11 +159,12 @@ class TrainingCompleted(_Event):
     """The worker finished the class enrolled under ``enrolment_ref`` (结业)."""
 
     kind: Literal[EventKind.TRAINING_COMPLETED]
+    _happened: ClassVar[tuple[str, ...]] = ("completed_on",)
     enrolment_ref: Reference
     occupation_code: OccupationCode | AbilityCode
     work_type: Text | None = None
     target_level: SkillLevel | None = None
-    completed_on: dt.date
+    completed_on: FactDate
     hours: int = Field(ge=1, le=2000)
     passed: bool
 
@@ -122,12 +173,13 @@ class CertificateIssued(_Event):
     """A skill-level or special-ability certificate (职业技能等级 / 专项职业能力)."""
 
     kind: Literal[EventKind.CERTIFICATE_ISSUED]
+    _happened: ClassVar[tuple[str, ...]] = ("issued_on",)
     certificate_type: CertificateType
     occupation_code: OccupationCode | AbilityCode
     work_type: Text | None = None
     skill_level: SkillLevel | None = None
     certificate_no: Annotated[str, Field(pattern=r"^[A-Z0-9]{8,32}$")]
-    issued_on: dt.date
+    issued_on: FactDate
 
     @model_validator(mode="after")
     def _level_matches_type(self) -> CertificateIssued:
@@ -155,28 +207,31 @@ class CompetitionAwarded(_Event):
     """A placing in a skills competition (职业技能竞赛获奖)."""
 
     kind: Literal[EventKind.COMPETITION_AWARDED]
+    _happened: ClassVar[tuple[str, ...]] = ("awarded_on",)
     occupation_code: OccupationCode
     contest: Text
     contest_class: Literal["national", "provincial_1", "provincial_2", "enterprise"]
     rank: int = Field(ge=1, le=10000)
-    awarded_on: dt.date
+    awarded_on: FactDate
 
 
 class EmploymentStarted(_Event):
     """The issuing employer took the worker on (入职)."""
 
     kind: Literal[EventKind.EMPLOYMENT_STARTED]
+    _scheduled: ClassVar[tuple[str, ...]] = ("started_on",)
     occupation_code: OccupationCode
     position: Text
-    started_on: dt.date
+    started_on: FactDate
 
 
 class EmploymentEnded(_Event):
     """The employment recorded under ``employment_ref`` ended (离职)."""
 
     kind: Literal[EventKind.EMPLOYMENT_ENDED]
+    _happened: ClassVar[tuple[str, ...]] = ("ended_on",)
     employment_ref: Reference
-    ended_on: dt.date
+    ended_on: FactDate
 
 
 class InsurancePeriod(_Event):
@@ -196,6 +251,13 @@ class InsurancePeriod(_Event):
             raise ValueError(
                 f"period_to: {self.period_to} is before period_from {self.period_from}"
             )
+        if self.period_to > f"{self.signed_at:%Y-%m}":
+            raise ValueError(
+                f"period_to: {self.period_to} is after the signature "
+                f"{self.signed_at:%Y-%m}"
+            )
+        if self.period_from < f"{EARLIEST_FACT:%Y-%m}":
+            raise ValueError(f"period_from: {self.period_from} is before 1950")
         return self
 
 
@@ -203,10 +265,11 @@ class EntryRevoked(_Event):
     """Revokes an earlier entry of the same worker; nothing is ever deleted."""
 
     kind: Literal[EventKind.ENTRY_REVOKED]
+    _happened: ClassVar[tuple[str, ...]] = ("revoked_on",)
     target_log_index: int = Field(ge=0, le=MAX_SAFE_INTEGER)
     target_leaf_hash: LeafHashHex
     reason: Text
-    revoked_on: dt.date
+    revoked_on: FactDate
 
 
 Event = Annotated[

@@ -18,7 +18,18 @@ ABILITY_CODE_PATTERN = r"^[0-9]{16}$"
 
 _ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 _ID_CHECK = "10X98765432"
-_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+# The two-digit province prefixes of GB/T 2260 (incl. 71 台湾, 81 香港, 82 澳门);
+# full six-digit codes change over time, so only the prefix is checked.
+_PROVINCES = frozenset(
+    {
+        *("11", "12", "13", "14", "15", "21", "22", "23"),
+        *("31", "32", "33", "34", "35", "36", "37"),
+        *("41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54"),
+        *("61", "62", "63", "64", "65", "71", "81", "82"),
+    }
+)
+EARLIEST_BIRTH = dt.date(1900, 1, 1)
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
 _CERTIFICATE_NO = re.compile(r"[YS][0-9]{12}([0-9]{2})([1-5])[0-9]{6}")
 
@@ -48,12 +59,18 @@ def normalize_id_number(raw: str) -> str:
             f"id number: expected 18 characters (17 digits and a digit or X) "
             f"or 15 digits, got {len(value)} characters"
         )
+    if value[:2] not in _PROVINCES:
+        raise IdentifierError(f"id number: {value[:2]} is not a province code")
     try:
-        dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+        born = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         raise IdentifierError(
             f"id number: birth date {value[6:14]} is not a date"
         ) from None
+    if not EARLIEST_BIRTH <= born <= dt.date.today():
+        raise IdentifierError(
+            f"id number: birth date {born} is not between {EARLIEST_BIRTH} and today"
+        )
     expected = id_check_char(value[:17])
     if value[17] != expected:
         raise IdentifierError(
@@ -62,19 +79,33 @@ def normalize_id_number(raw: str) -> str:
     return value
 
 
+_EMBEDDED_ID = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9A-Za-z])")
+
+
+def find_id_number(text: str) -> str | None:
+    """A valid resident ID number written inside ``text``, if there is one."""
+    for match in _EMBEDDED_ID.finditer(unicodedata.normalize("NFKC", text)):
+        try:
+            normalize_id_number(match.group())
+        except IdentifierError:
+            continue
+        return match.group()
+    return None
+
+
 def uscc_check_char(first17: str) -> str:
     """The GB 32100 check character of the first 17 characters."""
-    values = [_USCC_ALPHABET.index(c) for c in first17]
+    values = [USCC_ALPHABET.index(c) for c in first17]
     total = sum(v * w for v, w in zip(values, _USCC_WEIGHTS, strict=True))
-    return _USCC_ALPHABET[(31 - total % 31) % 31]
+    return USCC_ALPHABET[(31 - total % 31) % 31]
 
 
 def check_uscc(code: str) -> None:
     """Raise unless ``code`` is a well-formed 统一社会信用代码 with a valid check."""
-    if len(code) != 18 or any(c not in _USCC_ALPHABET for c in code):
+    if len(code) != 18 or any(c not in USCC_ALPHABET for c in code):
         raise IdentifierError(
             f"unified social credit code: expected 18 characters of "
-            f"{_USCC_ALPHABET}, got {code!r}"
+            f"{USCC_ALPHABET}, got {code!r}"
         )
     expected = uscc_check_char(code[:17])
     if code[17] != expected:

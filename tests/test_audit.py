@@ -27,11 +27,14 @@ BATCHES = 4
 def ledger(service: Service, issuers: dict[str, kit.Issuer]) -> Service:
     """Twenty entries of two workers in four batches (four checkpoints)."""
     evaluator, train = issuers["eval"], issuers["train"]
+    worker_a, worker_b = service.register_workers(
+        [("11010519491231002X", "王芳"), ("360426199101010071", "李强")]
+    )
     for batch in range(BATCHES):
         events = []
         for n in range(5):
             ref = f"{batch}-{n}"
-            worker = kit.WORKER_A if n % 2 else kit.WORKER_B
+            worker = worker_a if n % 2 else worker_b
             if n == 4:
                 events.append(train.sign(kit.enrolment(worker, "train-001", ref)))
             else:

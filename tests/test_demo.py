@@ -141,8 +141,23 @@ def test_cli_verify_refuses_a_trust_list_with_a_bad_signature(
     forged = tmp_path / "forged.json"
     forged.write_text(json.dumps(document))
     result = skillpass("verify", "--trust-list", str(forged), str(report.passports[0]))
-    assert result.returncode == 2
-    assert "signature does not verify" in result.stderr
+    assert result.returncode == 1
+    assert "the authority's signature does not verify" in result.stderr
+    as_json = skillpass(
+        "verify", "--json", "--trust-list", str(forged), str(report.passports[0])
+    )
+    assert as_json.returncode == 1
+    assert json.loads(as_json.stdout)["reasons"][0]["code"] == "untrusted"
+    pinned = skillpass(
+        "verify",
+        "--authority-key",
+        "garbage",
+        "--trust-list",
+        str(out / "trust-list.json"),
+        str(report.passports[0]),
+    )
+    assert pinned.returncode == 2
+    assert "is not base64 of a 32-byte Ed25519 key" in pinned.stderr
 
 
 def test_cli_audit_passes_on_the_demo_database(demo: tuple[Path, DemoReport]) -> None:

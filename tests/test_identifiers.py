@@ -8,6 +8,7 @@ from schemas.identifiers import (
     IdentifierError,
     certificate_no_parts,
     check_uscc,
+    find_id_number,
     id_check_char,
     normalize_id_number,
     uscc_check_char,
@@ -96,3 +97,31 @@ def test_id_number_refuses_digits_of_other_scripts(raw: str) -> None:
     # Python's \d matches these; one person must not get a second pseudonym
     with pytest.raises(IdentifierError, match="expected 18 characters"):
         normalize_id_number(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("000000199001011234", "00 is not a province code"),
+        ("110105180001010017", "birth date 1800-01-01 is not between 1900-01-01"),
+        ("110105300001010011", "birth date 3000-01-01 is not between"),
+    ],
+)
+def test_id_number_refuses_impossible_places_and_births(raw: str, message: str) -> None:
+    first17 = raw[:17]
+    with pytest.raises(IdentifierError, match=message):
+        normalize_id_number(first17 + id_check_char(first17))
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("学员张三（500103199003071239）", "500103199003071239"),
+        ("ref-110105491231002", "110105491231002"),
+        ("S000050000101245000001", None),  # a certificate number
+        ("202403010001234", None),  # 15 digits but no province 20
+        ("订单500103199003071238", None),  # wrong check character
+    ],
+)
+def test_find_id_number_in_free_text(text: str, found: str | None) -> None:
+    assert find_id_number(text) == found

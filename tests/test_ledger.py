@@ -268,6 +268,48 @@ def _tampered_signature(signed):
             "completed_on: 2024-02-28 is before start_on 2024-03-01 of ref 'T-2'",
         ),
         (
+            lambda i: i["train"].sign(
+                kit.enrolment(kit.WORKER_A, "train-001", "X")
+                | {"course": "学员张三（500103199003071239）"}
+            ),
+            "malformed",
+            "course: Value error, must not contain a resident ID number",
+        ),
+        (
+            lambda i: i["train"].sign(
+                kit.enrolment(kit.WORKER_A, "train-001", "110105491231002")
+            ),
+            "malformed",
+            "ref: Value error, must not contain a resident ID number",
+        ),
+        (
+            lambda i: i["eval"].sign(
+                kit.certificate(kit.WORKER_A, "eval-001", "X")
+                | {"issued_on": "2024-05-12"}
+            ),
+            "malformed",
+            "issued_on: 2024-05-12 is after the signature 2024-05-10",
+        ),
+        (
+            lambda i: i["train"].sign(
+                kit.enrolment(kit.WORKER_A, "train-001", "X")
+                | {"start_on": "2025-03-10"}
+            ),
+            "malformed",
+            "start_on: 2025-03-10 is more than 366 days after the signature",
+        ),
+        (
+            lambda i: i["eval"].sign(
+                kit.certificate(kit.WORKER_A, "eval-001", "X")
+                | {
+                    "issued_on": "1949-12-31",
+                    "certificate_no": "S000050123456495000001",
+                }
+            ),
+            "malformed",
+            "issued_on: Value error, 1949-12-31 is before 1950-01-01",
+        ),
+        (
             lambda i: _unsignable(
                 {
                     "kind": "entry.revoked",
@@ -363,7 +405,7 @@ def test_revocation_must_name_an_entry_of_the_same_worker_and_issuer(
     assert outcomes[2].entry is not None
     twice = dict(revocation, ref="R-2")
     [again] = log.append([issuers["eval"].sign(twice)], policy)
-    assert again.refused.detail == "target_log_index: entry 2 cannot be revoked again"
+    assert again.refused.detail == "target_log_index: entry 2 is already revoked"
 
 
 def test_database_refuses_update_and_delete(

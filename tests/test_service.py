@@ -5,17 +5,24 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
+import json
+import re
 import zlib
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert, select, text
 
 from issuers.errors import KeyStoreError
+from issuers.tables import TrustListRow
+from ledger.errors import AuditFailure
 from passport.config import Settings
 from passport.issuance import PassportOptions, issue_passport
 from passport.service import Service, ServiceError
 from passport.verdict import verify_offline
 from passport.verification import verification_log, verify_online
+from passport.workers import IdentityConflict, masked_name
+from schemas.identifiers import IdentifierError
 from tests import kit
 from tests.conftest import ID_NUMBER
 from verify.qrtext import parse_qr_text
@@ -186,3 +193,111 @@ def test_unknown_worker_gets_no_passport(service: Service) -> None:
 def test_audit_passes_on_a_fresh_log(service: Service, worker: str) -> None:
     report = service.audit()
     assert (report.tree_size, report.workers) == (4, 1)
+
+
+def test_events_about_unknown_workers_or_naming_them_are_refused(
+    service: Service, worker: str, issuers: dict[str, kit.Issuer]
+) -> None:
+    train = issuers["train"]
+    stranger = kit.enrolment("0" * 32, "train-001", "S-1")
+    named = kit.enrolment(worker, "train-001", "S-2") | {"course": "吉𠮷的护理培训"}
+    size = service.log.size()
+    outcomes = service.submit([train.sign(stranger), train.sign(named)])
+    assert [(o.refused.reason, o.refused.detail) for o in outcomes] == [
+        ("unknown_worker", f"worker_id: {'0' * 32} is not registered"),
+        ("personal_data", "event: contains the worker's name"),
+    ]
+    assert service.log.size() == size
+
+
+def test_a_trust_list_altered_in_the_database_stops_the_service(
+    service: Service, tmp_path: Path, passphrase: str
+) -> None:
+    with service.engine.begin() as connection:
+        document = connection.execute(
+            select(TrustListRow.document).order_by(TrustListRow.version.desc())
+        ).scalar_one()
+        forged = document.replace('"highest_level":3', '"highest_level":1')
+        version = json.loads(document)["trust_list"]["version"] + 1
+        forged = forged.replace(f'"version":{version - 1}', f'"version":{version}')
+        connection.execute(
+            insert(TrustListRow).values(
+                version=version, issued_at=kit.EPOCH, document=forged
+            )
+        )
+    settings = Settings.load(db=service.settings.db_url, home=tmp_path)
+    with pytest.raises(ServiceError, match="was the database altered"):
+        Service.open(settings)
+
+
+def test_settings_fixed_by_the_trust_list_win_over_the_environment(
+    service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SKILLPASS_VERIFY_URL", "https://elsewhere.example/")
+    settings = Settings.load(db=service.settings.db_url, home=tmp_path)
+    with pytest.raises(ServiceError, match=r"HTTPS://ELSEWHERE\.EXAMPLE differs from"):
+        Service.open(settings)
+    monkeypatch.delenv("SKILLPASS_VERIFY_URL")
+    again = Service.open(Settings.load(db=service.settings.db_url, home=tmp_path))
+    try:
+        assert again.verify_url == service.verify_url == "HTTP://127.0.0.1:8000"
+    finally:
+        again.close()
+
+
+def test_lost_key_directory_is_not_replaced_by_new_keys(
+    service: Service, tmp_path: Path, passphrase: str
+) -> None:
+    (tmp_path / "keys").rename(tmp_path / "keys-away")
+    settings = Settings.load(db=service.settings.db_url, home=tmp_path)
+    with pytest.raises(ServiceError, match="restore the key directory from backup"):
+        Service.open(settings, create_keys=True)
+    assert not (tmp_path / "keys").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("   ", "expected 1 to 32 characters, got 0"),
+        ("张" * 33, "expected 1 to 32 characters, got 33"),
+        ("张\u0000三", "U+0000 (Cc) cannot be printed"),
+        ("张\u200d三", "U+200D (Cf) cannot be printed"),
+        ("张\ue000", "U+E000 (Co) cannot be printed"),
+        ("张\U00031350", "U+31350 (Cn) cannot be printed"),
+    ],
+)
+def test_unprintable_names_are_refused_at_registration(
+    service: Service, name: str, message: str
+) -> None:
+    with pytest.raises(IdentifierError, match=re.escape(message)):
+        service.register_workers([("360426199101010071", name)])
+
+
+def test_names_are_kept_as_given_and_not_renamed(service: Service, worker: str) -> None:
+    [other] = service.register_workers([("360426199101010071", "\uf900明")])
+    assert service.identity(other).name == "\uf900明"  # not NFC's U+8C48
+    with pytest.raises(IdentityConflict, match="registered under another name"):
+        service.register_workers([(ID_NUMBER, "李四")])
+    assert masked_name("李") == "*"
+
+
+def test_audit_sees_a_log_rolled_back_with_its_checkpoints(
+    service: Service, worker: str
+) -> None:
+    issue_passport(service, worker, out=io.BytesIO())
+    kept = service.checkpoint_file.read_text("utf-8")
+    assert "\n4\n" in kept
+    with service.engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            for table in ("entries", "tree_nodes", "checkpoints"):
+                connection.execute(text(f"DROP TRIGGER {table}_no_delete"))
+        else:
+            for table in ("entries", "tree_nodes", "checkpoints"):
+                connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+        for table in ("entries", "tree_nodes", "checkpoints"):
+            connection.execute(text(f"DELETE FROM {table}"))
+    with pytest.raises(AuditFailure, match="truncated log: a checkpoint signed size 4"):
+        service.audit()
+    service.checkpoint_file.unlink()
+    with pytest.raises(AuditFailure, match="passports were issued when the log held 4"):
+        service.audit()

@@ -144,3 +144,54 @@ def test_openapi_is_served(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert "/api/v1/events" in spec["paths"]
     assert client.get("/docs").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "detail"),
+    [
+        ("post", "/api/v1/workers", '{"id_number":"1","name":"\\ud800"}', "name"),
+        ("post", "/api/v1/verify", '{"qr":"\\u0000\\ud800"}', "qr"),
+        ("get", "/api/v1/log/entries/99999999999999999999999", None, "log_index"),
+        (
+            "get",
+            "/api/v1/log/proof/inclusion?index=5&tree_size=1e23",
+            None,
+            "tree_size",
+        ),
+    ],
+)
+def test_garbage_gets_a_clear_422_never_a_500(
+    client: TestClient, method: str, path: str, body: str | None, detail: str
+) -> None:
+    if method == "get":
+        response = client.get(path)
+    else:
+        headers = {"content-type": "application/json"}
+        response = client.post(path, content=body, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["reason"] == "malformed"
+    assert response.json()["detail"].split(":")[0].endswith(detail)
+
+
+def test_batches_are_limited(client: TestClient, worker: str) -> None:
+    body = [{"event": {}, "signature": {"key_id": "0" * 8, "value": ""}}] * 1001
+    response = client.post("/api/v1/events/batch", json=body)
+    assert response.status_code == 422
+    assert "at most 1000 items" in response.json()["detail"]
+
+
+def test_unknown_worker_is_a_404_everywhere(client: TestClient) -> None:
+    for path in ("archive", "verifications"):
+        response = client.get(f"/api/v1/workers/{'0' * 32}/{path}")
+        assert response.status_code == 404
+        assert response.json()["detail"] == f"worker: {'0' * 32} is not registered"
+
+
+def test_registering_an_id_under_another_name_is_a_409(
+    client: TestClient, worker: str
+) -> None:
+    response = client.post(
+        "/api/v1/workers", json={"id_number": "11010519491231002X", "name": "李四"}
+    )
+    assert response.status_code == 409
+    assert response.json()["reason"] == "identity_conflict"

@@ -28,7 +28,9 @@ def public_key(encoded: str) -> Ed25519PublicKey:
         raw = base64.b64decode(encoded, validate=True)
         return Ed25519PublicKey.from_public_bytes(raw)
     except (binascii.Error, ValueError) as exc:
-        raise MalformedInput(f"public key: {encoded!r} is not a 32-byte key") from exc
+        raise MalformedInput(
+            f"public key: {encoded!r} is not base64 of a 32-byte Ed25519 key"
+        ) from exc
 
 
 def load_trust_list(path: Path, *, authority_key: str | None = None) -> TrustList:
@@ -54,6 +56,8 @@ def read_trust_list(
     Without a pinned key the list vouches for itself, which proves only that
     it is intact; a list obtained from an untrusted place needs the pin.
     """
+    if authority_key is not None:
+        public_key(authority_key)  # a malformed pin is the caller's mistake
     try:
         document = json.loads(data)
         raw, signature_b64 = document["trust_list"], document["signature"]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
+import uvicorn
 
 from ledger.errors import AuditFailure
 from passport.cli.common import (
@@ -14,24 +16,35 @@ from passport.cli.common import (
     console,
     fail,
     open_service,
+    usage_errors,
 )
+from passport.web.app import create_app
 
 
 def init(db: DbOption = None, home: HomeOption = None) -> None:
     """Create the database schema and the service keys (once)."""
     service = open_service(db, home, create_keys=True)
-    version = service.signed_trust_list().trust_list.version
+    version = service.trust_list().version
     console.print(
         f"ready: database {service.engine.url.render_as_string(hide_password=True)}, "
         f"keys in {service.settings.keys_dir}, trust list v{version}"
     )
 
 
-def audit(db: DbOption = None, home: HomeOption = None) -> None:
+def audit(
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option(help="A signed checkpoint kept elsewhere (repeatable)."),
+    ] = None,
+    db: DbOption = None,
+    home: HomeOption = None,
+) -> None:
     """Re-verify every signature, chain and the tree; exit 1 at the first fault."""
+    with usage_errors():
+        witnessed = [path.read_text("utf-8") for path in checkpoint or []]
     service = open_service(db, home)
     try:
-        report = service.audit()
+        report = service.audit(witnessed)
     except AuditFailure as exc:
         fail(f"audit failed at {exc}", NEGATIVE)
     console.print(
@@ -47,9 +60,5 @@ def serve(
     home: HomeOption = None,
 ) -> None:
     """Run the HTTP API and the verification page."""
-    import uvicorn
-
-    from passport.web.app import create_app
-
     service = open_service(db, home)
     uvicorn.run(create_app(service), host=host, port=port)

@@ -5,19 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
 from passport.cli.common import (
     NEGATIVE,
     OK,
+    USAGE,
     DbOption,
     HomeOption,
     console,
     fail,
     open_service,
+    usage_errors,
 )
+from passport.timefmt import LABEL, china_minute
 from passport.verdict import STATUS_TEXT, Verdict, verify_offline
 from schemas.catalogue import load_catalogue
 from schemas.trust import TrustList
@@ -47,13 +50,20 @@ def verify(
         typer.Option(help="Pin the authority's public key (base64) to trust."),
     ] = None,
 ) -> None:
-    """Check a passport offline: exit 0 if authentic and current, 1 if not."""
+    """Check a passport offline: exit 0 if authentic and current, 1 if not.
+
+    A trust list that fails its own signature is a negative answer too
+    (exit 1): nothing it vouches for can be trusted. A file that cannot be
+    read, or a malformed pinned key, is a usage error (exit 2).
+    """
     now = dt.datetime.now(dt.UTC)
     try:
         trusted = load_trust_list(trust_list, authority_key=authority_key)
+    except MalformedInput as exc:
+        _stop(str(exc), USAGE, as_json)
     except VerificationError as exc:
-        fail(str(exc))
-    verdict = _verdict(source, trusted, now)
+        _stop(str(exc), NEGATIVE, as_json)
+    verdict = _verdict(source, trusted, now, as_json)
     if as_json:
         console.print_json(json.dumps(verdict.to_json(now=now), ensure_ascii=False))
     else:
@@ -61,20 +71,34 @@ def verify(
     raise typer.Exit(OK if verdict.valid else NEGATIVE)
 
 
-def _verdict(source: str, trusted: TrustList, now: dt.datetime) -> Verdict:
+def _stop(message: str, code: int, as_json: bool) -> NoReturn:
+    """Leave with ``code``; with ``--json`` the reason goes to stdout as JSON too."""
+    if as_json:
+        reason = {"code": "usage" if code == USAGE else "untrusted", "message": message}
+        console.print_json(json.dumps({"valid": False, "reasons": [reason]}))
+    fail(message, code)
+
+
+def _verdict(
+    source: str, trusted: TrustList, now: dt.datetime, as_json: bool
+) -> Verdict:
     """Read INPUT and verify it; a file that is missing or unreadable is a usage error.
 
     Text that names no existing file is taken as QR text when it holds the
     ``/V/`` of our URLs, and as a mistyped file name otherwise.
     """
     if not Path(source).is_file() and QR_PATH not in source.upper():
-        fail(f"input: {source!r} is not a file, nor QR text with {QR_PATH}")
+        _stop(
+            f"input: {source!r} is not a file, nor QR text with {QR_PATH}",
+            USAGE,
+            as_json,
+        )
     try:
         qr_text = read_qr_text(source)
     except QrNotFound as exc:
         return Verdict.refused(trusted, exc)
     except MalformedInput as exc:
-        fail(str(exc))
+        _stop(str(exc), USAGE, as_json)
     return verify_offline(qr_text, trusted, now=now)
 
 
@@ -90,9 +114,12 @@ def _print(verdict: Verdict, now: dt.datetime) -> None:
     if passport is not None:
         lines.append(
             f"  持证人 Holder: {passport.masked_name}（身份证尾号 ID ending "
-            f"{passport.id_last4}）; 有效至 valid until {passport.expires_at:%Y-%m-%d}"
+            f"{passport.id_last4}）; 有效至 valid until "
+            f"{china_minute(passport.expires_at)} {LABEL}"
         )
         catalogue = load_catalogue()
+        if not passport.certificates:
+            lines.append("  二维码未载证书 The QR carries no certificates")
         for c in passport.certificates:
             level = f" {catalogue.level_name(c.skill_level)}" if c.skill_level else ""
             lines.append(
@@ -100,6 +127,11 @@ def _print(verdict: Verdict, now: dt.datetime) -> None:
                 f"{catalogue.display_name(c.code)}{level}, {c.issued_on}"
             )
     age = (now - verdict.trust_list_issued_at).days
+    if passport is not None:
+        lines.append(
+            "  仅核验二维码所载内容，以此为准 Only what the QR carries is "
+            "verified: trust it over anything else printed"
+        )
     lines.append(
         f"  信任列表 Trust list v{verdict.trust_list_version}, {age} 天前签发 "
         f"issued {age} days ago; 离线核验，未查询撤销状态 checked offline, "
@@ -120,6 +152,6 @@ def export(
 ) -> None:
     """Write the newest signed trust list to FILE."""
     service = open_service(db, home)
-    signed = service.signed_trust_list()
-    file.write_text(signed.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    console.print(f"trust list v{signed.trust_list.version} written to {file}")
+    with usage_errors():
+        version = service.export_trust_list(file)
+    console.print(f"trust list v{version} written to {file}")

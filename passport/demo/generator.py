@@ -30,7 +30,12 @@ from typing import Any
 from passport.demo.history import LEDGER_START, HistoryMaker
 from passport.guidance.calendar import add_years
 from schemas.events import EventKind
-from schemas.identifiers import IdentifierError, check_uscc, uscc_check_char
+from schemas.identifiers import (
+    USCC_ALPHABET,
+    IdentifierError,
+    check_uscc,
+    uscc_check_char,
+)
 from schemas.trust import Accreditation, IssuerKind
 
 K = EventKind
@@ -43,7 +48,6 @@ DEFAULT_SEED = 2026  # any fixed seed will do; the plan's first year is easy to 
 DEFAULT_AS_OF = dt.date(2026, 11, 30)
 # a year of ledger at least, so that workers have time to train and be certified
 EARLIEST_AS_OF = add_years(LEDGER_START, 1)
-_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _GB11714_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _WRONG_CHECK_SHIFT = 7  # any shift but 0 (mod 31) gives a wrong check character
 _EVENT_KINDS = {
@@ -142,8 +146,8 @@ def _issuer(rng: random.Random, kind: IssuerKind, entry: dict[str, Any]) -> Issu
     uscc = _uscc(rng, entry["uscc_prefix"], entry["division"])
     if entry.get("uscc_fails_check"):
         # a wrong check character, as real registers hold some (FACTS.md §3.2)
-        shifted = _USCC_ALPHABET.index(uscc[17]) + _WRONG_CHECK_SHIFT
-        uscc = uscc[:17] + _USCC_ALPHABET[shifted % len(_USCC_ALPHABET)]
+        shifted = USCC_ALPHABET.index(uscc[17]) + _WRONG_CHECK_SHIFT
+        uscc = uscc[:17] + USCC_ALPHABET[shifted % len(USCC_ALPHABET)]
     try:
         check_uscc(uscc)
         flagged = False
@@ -174,7 +178,7 @@ def _uscc(rng: random.Random, prefix: str, division: str) -> str:
         body = "".join(rng.choice("0123456789") for _ in range(8))
     else:
         # newer codes of enterprises and of 民政-registered bodies start MA and MJ
-        letters = "".join(rng.choice(_USCC_ALPHABET[:30]) for _ in range(6))
+        letters = "".join(rng.choice(USCC_ALPHABET[:30]) for _ in range(6))
         body = ("MA" if prefix == "91" else "MJ") + letters
     total = sum(int(c, 36) * w for c, w in zip(body, _GB11714_WEIGHTS, strict=True))
     first17 = prefix + division + body + "0123456789X0"[11 - total % 11]

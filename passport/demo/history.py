@@ -27,7 +27,15 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from passport.demo.choices import (
+    PLAN_YEAR,
+    accredited,
+    choose,
+    evaluators,
+    trainers,
+)
 from passport.demo.names import Person, make_person
+from passport.demo.signing import signed_at
 from passport.guidance.calendar import add_years
 from schemas.catalogue import (
     ELDERLY_CARE_WORKER,
@@ -45,7 +53,6 @@ K = EventKind
 Events = list[dict[str, Any]]
 # early enough for some workers to climb 五级 to 三级 (2 + 4 years) by the plan
 LEDGER_START = dt.date(2018, 1, 1)
-PLAN_YEAR = 2026  # the plan's first year, whose annex 2 column weights the draws
 _ASSUMED_LEVELS = (5, 4, 3)
 _YEARS_TO_NEXT = {ELDERLY_CARE_WORKER: {5: 2, 4: 4, 3: 4, 2: 4}}
 _ASSUMED_YEARS_TO_NEXT = {5: 3, 4: 4, 3: 5, 2: 5}
@@ -86,9 +93,6 @@ _OVERLAP = 0.08  # start the next job before the last one ends
 _OVERLAP_DAYS, _GAP_DAYS = (5, 45), (1, 240)
 _REVOKED = 0.02  # histories whose last certificate is revoked, for verification
 _REVOKED_AFTER_DAYS = (30, 400)
-_SIGNING_RATE = 0.4  # a mean of 2.5 working days: most sign soon, some take ten
-_AFTER_DEPENDENCY_SECONDS = (300, 7200)  # after the entry depended on, same day
-_SOCIAL_EVALUATOR_WEIGHT = 3.0  # 社会培训评价组织 (S) certify most; employers' own 1
 
 _HOURS = {5: (80, 120), 4: (100, 160), 3: (120, 200), 2: (100, 150), 1: (90, 130)}
 _HOURS_BY_CODE = {"4-14-02-02": {3: (180, 200), 2: (130, 150), 1: (110, 130)}}
@@ -117,8 +121,6 @@ _FACT_FIELD = {
 # for each weekday, the offsets 1 to 10 days ahead that fall on Monday to Friday
 # TODO: public holidays and the weekends worked in exchange (调休) are not modelled,
 # so a few signatures fall on a holiday; a holiday calendar would fix that.
-_WORKING_OFFSETS = [[n for n in range(1, 11) if (day + n) % 7 < 5] for day in range(7)]
-_WORKING_SECONDS = 8 * 3600  # 09:00 to 17:00 China time
 _REVOCATION_REASONS = (
     "评价过程违规，撤销证书",
     "以不正当手段取得证书",
@@ -147,18 +149,18 @@ class HistoryMaker:
         self.ability_weights = [a.targets[PLAN_YEAR].total for a in self.abilities]
         self.levels = {item.seq: _levels(item) for item in self.items}
         self.trainers = {
-            (item.seq, grade): _trainers(issuers, item, grade)
+            (item.seq, grade): trainers(issuers, item, grade)
             for item in self.items
             for grade in self.levels[item.seq] or (None,)
         }
         self.evaluators = {
-            (item.code, grade): _evaluators(issuers, item.code, grade)
+            (item.code, grade): evaluators(issuers, item.code, grade)
             for item in self.items
             for grade in self.levels[item.seq] or (None,)
         }
         jobs = {_job(item)[0] for item in self.items}
         self.employers = {
-            code: _accredited(issuers, IssuerKind.EMPLOYER, code, None) for code in jobs
+            code: accredited(issuers, IssuerKind.EMPLOYER, code, None) for code in jobs
         }
         self.contest_runners = [issuer for issuer in issuers if issuer.contest]
 
@@ -239,7 +241,7 @@ class HistoryMaker:
     ) -> dict[str, Any] | None:
         """Enrol in a class and, if it ends before ``as_of``, complete it."""
         rng = self.rng
-        trainer = _choose(rng, self.trainers[item.seq, grade])
+        trainer = choose(rng, self.trainers[item.seq, grade])
         if grade is None:
             low, high = _ABILITY_HOURS
             level = "专项职业能力"
@@ -281,7 +283,7 @@ class HistoryMaker:
         """Certify ``grade`` in ``item`` (a special ability when None)."""
         # TODO: an employer's own evaluation institution (prefix Y) should certify
         # only its own staff; the demo does not tie it to an employer yet.
-        evaluator = evaluator or _choose(self.rng, self.evaluators[item.code, grade])
+        evaluator = evaluator or choose(self.rng, self.evaluators[item.code, grade])
         station, year = str(evaluator.station), issued_on.year % 100
         prefix = str(evaluator.certificate_prefix) if grade else "ZX"
         self.serials[prefix, station, year] += 1
@@ -446,7 +448,7 @@ class HistoryMaker:
             "kind": kind.value,
             "issuer_id": issuer.issuer_id,
             "ref": ref or f"{_REF_PREFIX[kind]}{fact.year}{counter:07d}",
-            "signed_at": _signed_at(
+            "signed_at": signed_at(
                 self.rng, fact, after["signed_at"] if after else None
             ),
         }
@@ -459,72 +461,6 @@ class HistoryMaker:
     def _day_between(self, first: dt.date, last: dt.date) -> dt.date:
         """A day from ``first`` to ``last``; ``first`` if the span is empty."""
         return first + dt.timedelta(self.rng.randint(0, max(0, (last - first).days)))
-
-
-def _accredited(
-    issuers: Sequence[IssuerSpec], kind: IssuerKind, code: str, grade: int | None
-) -> list[IssuerSpec]:
-    found = [i for i in issuers if i.kind is kind and i.accredits(code, grade)]
-    if not found:
-        raise ValueError(f"demo issuers: no {kind.value} for {code} at grade {grade}")
-    return found
-
-
-def _trainers(
-    issuers: Sequence[IssuerSpec], item: CatalogueItem, grade: int | None
-) -> tuple[list[IssuerSpec], list[float]]:
-    """Training institutions for ``item`` weighted by annex 2's numbers per system."""
-    found = _accredited(issuers, IssuerKind.TRAINING_INSTITUTION, item.code, grade)
-    by_system = item.targets[PLAN_YEAR].by_system
-    # a system's number is shared among its institutions
-    shares = Counter(issuer.system for issuer in found)
-    weights = [by_system[str(i.system)] / shares[i.system] for i in found]
-    if not any(weights):  # none of the item's systems trains this level
-        weights = [1.0] * len(found)
-    return found, weights
-
-
-def _evaluators(
-    issuers: Sequence[IssuerSpec], code: str, grade: int | None
-) -> tuple[list[IssuerSpec], list[float]]:
-    """Evaluation institutions for ``code``; employers' own certify fewer people."""
-    found = _accredited(issuers, IssuerKind.EVALUATION_INSTITUTION, code, grade)
-    return found, [
-        _SOCIAL_EVALUATOR_WEIGHT if i.certificate_prefix == "S" else 1.0 for i in found
-    ]
-
-
-def _choose(
-    rng: random.Random, weighted: tuple[list[IssuerSpec], list[float]]
-) -> IssuerSpec:
-    return rng.choices(weighted[0], weights=weighted[1])[0]
-
-
-def _signed_at(rng: random.Random, fact: dt.date, not_before: str | None) -> str:
-    """A moment on a working day 1 to 10 days after ``fact``, in UTC."""
-    offsets = _WORKING_OFFSETS[fact.weekday()]
-    pick = min(int(rng.expovariate(_SIGNING_RATE)), len(offsets) - 1)
-    day = fact + dt.timedelta(offsets[pick])
-    stamp = _stamp(day, rng.randrange(_WORKING_SECONDS))
-    if not_before is None or stamp > not_before:
-        return stamp
-    day = dt.date.fromisoformat(not_before[:10])
-    second = _working_second(not_before) + rng.randint(*_AFTER_DEPENDENCY_SECONDS)
-    if second >= _WORKING_SECONDS:
-        day += dt.timedelta(_WORKING_OFFSETS[day.weekday()][0])
-        second = rng.randrange(3600)
-    return _stamp(day, second)
-
-
-def _stamp(day: dt.date, second: int) -> str:
-    """``second`` seconds after 09:00 China time, i.e. 01:00 UTC, on ``day``."""
-    hour, rest = divmod(3600 + second, 3600)
-    return f"{day.isoformat()}T{hour:02d}:{rest // 60:02d}:{rest % 60:02d}Z"
-
-
-def _working_second(stamp: str) -> int:
-    hour, minute, second = (int(part) for part in stamp[11:19].split(":"))
-    return hour * 3600 + minute * 60 + second - 3600
 
 
 def _fact(event: dict[str, Any]) -> dt.date | None:

@@ -115,10 +115,18 @@ def _run(
         programme = generate(workers=workers, seed=seed)
         keys = _register_issuers(service, programme.issuers, settings)
         service.publish_trust_list()
+    trust_list = service.trust_list()
     console.print(
         f"{len(programme.issuers)} 家机构 institutions registered; "
-        f"trust list v{service.trust_list().version}"
+        f"trust list v{trust_list.version}"
     )
+    flagged = [i.issuer_id for i in trust_list.issuers if i.uscc_flagged]
+    if flagged:
+        console.print(
+            f"  {', '.join(flagged)}: 统一社会信用代码校验位不符，已标记待核查 "
+            "credit code check character wrong (deliberately, in the demo data): "
+            "registered and flagged for review, not dropped"
+        )
 
     with clock("append"):
         _append_histories(service, programme, keys, report, console)
@@ -131,9 +139,7 @@ def _run(
     )
 
     trust_file = out / "trust-list.json"
-    trust_file.write_text(
-        service.signed_trust_list().model_dump_json(indent=2) + "\n", encoding="utf-8"
-    )
+    service.export_trust_list(trust_file)
     with clock("passports"):
         chosen = _choose_workers(service, programme)
         report.passports = _issue_passports(service, chosen, out / "passports")

@@ -12,7 +12,6 @@ import functools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
-from zoneinfo import ZoneInfo
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -46,6 +45,7 @@ from passport.pdf.cells import (
 )
 from passport.pdf.fonts import markup, primary_font, split_runs, string_width
 from passport.qr import qr_drawing
+from passport.timefmt import LABEL, china_minute
 from schemas.events import CertificateType
 from schemas.passport import (
     CertificateLine,
@@ -56,7 +56,6 @@ from schemas.passport import (
     TrainingLine,
 )
 
-CHINA_TZ = ZoneInfo("Asia/Shanghai")
 QR_WIDTH = 45 * mm
 NAME_SIZE = 18
 LABEL_WIDTH = 24 * mm
@@ -145,8 +144,12 @@ def _holder_block(view: PassportView, styles: Styles) -> Table:
         ("姓名", "Name", Paragraph(markup(holder.name), name_style)),
         ("证件号码", "ID number", word(mask_id_number(holder.id_last4), styles)),
         ("护照编号", "Passport ID", word(view.passport_id, styles)),
-        ("签发时间", "Issued", word(_moment(view.issued_at), styles)),
-        ("有效期至", "Valid until", word(_moment(view.expires_at), styles)),
+        ("签发时间", "Issued", word(f"{china_minute(view.issued_at)} {LABEL}", styles)),
+        (
+            "有效期至",
+            "Valid until",
+            word(f"{china_minute(view.expires_at)} {LABEL}", styles),
+        ),
         ("账本快照", "Log tree size", word(str(view.tree_size), styles)),
     ]
     rows = [[label_cell(zh, en, styles), value] for zh, en, value in facts]
@@ -318,11 +321,8 @@ def _period(start: dt.date | None, end: dt.date, styles: Styles) -> Paragraph:
     return Paragraph(f"{markup(first)}<br/>{markup(end.isoformat())}", styles.word)
 
 
-def _moment(value: dt.datetime) -> str:
-    """A date and minute in China time, the time a Chongqing reader lives in."""
-    if value.tzinfo is not None:
-        value = value.astimezone(CHINA_TZ)
-    return value.strftime("%Y-%m-%d %H:%M")
+def _china(value: dt.datetime) -> str:
+    return f"{china_minute(value)} {LABEL}"
 
 
 def _draw_footer(canvas: Canvas, doc: SimpleDocTemplate, *, view: PassportView) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Body, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from ledger.appender import Outcome
-from ledger.log import utc_now
+from ledger.log import as_utc, utc_now
 from passport.issuance import PassportOptions, issue_passport
 from passport.service import Service
 from passport.verification import verification_log, verify_online
@@ -33,6 +34,8 @@ from schemas.trust import SignedTrustList
 router = APIRouter(prefix="/api/v1")
 
 WORKER_PATH = "/workers/{worker_id}"
+MAX_BATCH = 1000
+"""The most events one batch request may carry."""
 
 
 def _service(request: Request) -> Service:
@@ -74,7 +77,9 @@ def submit_event(
 
 
 @router.post("/events/batch")
-def submit_events(events: list[SignedEvent], request: Request) -> list[SubmitResult]:
+def submit_events(
+    events: Annotated[list[SignedEvent], Body(max_length=MAX_BATCH)], request: Request
+) -> list[SubmitResult]:
     """Append several events; each gets its own result, in order."""
     return [_result(o) for o in _service(request).submit(events)]
 
@@ -135,14 +140,16 @@ def issue(worker_id: str, body: PassportRequest, request: Request) -> Response:
 @router.get(WORKER_PATH + "/verifications")
 def verifications(worker_id: str, request: Request) -> list[VerificationEntry]:
     """Who verified the worker's passports, and with what result."""
+    service = _service(request)
+    service.identity(worker_id)
     return [
         VerificationEntry(
             passport_id=row.passport_id,
-            verified_at=row.verified_at,
+            verified_at=as_utc(row.verified_at),
             result=row.result,
             verifier=row.verifier,
         )
-        for row in verification_log(_service(request), worker_id)
+        for row in verification_log(service, worker_id)
     ]
 
 
@@ -157,4 +164,4 @@ def verify(body: VerifyRequest, request: Request) -> JSONResponse:
 @router.get("/trust-list")
 def trust_list(request: Request) -> SignedTrustList:
     """The newest trust list, signed by the authority."""
-    return _service(request).signed_trust_list()
+    return SignedTrustList.model_validate_json(_service(request).trust_list_document())

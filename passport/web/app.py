@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from ledger.errors import LogBusy, ProofRequestError
 from passport.pdf import FontError
 from passport.service import Service, ServiceError
 from passport.web import api, log_api, page
+from passport.workers import IdentityConflict
 from schemas.api import Problem
 from schemas.identifiers import IdentifierError
 
@@ -37,6 +39,18 @@ def _problem(status: int, reason: str, detail: str, **headers: str) -> JSONRespo
 
 def _add_error_handlers(app: FastAPI) -> None:
     """One place where domain errors become status codes and clear bodies."""
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own handler echoes the input, which may hold personal
+        # data or text that cannot even be encoded; say what and where only.
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return _problem(422, "malformed", f"{where}: {first['msg']}")
+
+    @app.exception_handler(IdentityConflict)
+    async def conflict(_: Request, exc: IdentityConflict) -> JSONResponse:
+        return _problem(409, "identity_conflict", str(exc))
 
     @app.exception_handler(LogBusy)
     async def busy(_: Request, exc: LogBusy) -> JSONResponse:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from passport.service import Service
+from schemas.events import MAX_SAFE_INTEGER
 
 router = APIRouter(prefix="/api/v1/log", tags=["log"])
 
@@ -54,7 +55,9 @@ def checkpoint(request: Request) -> str:
 
 
 @router.get("/entries/{log_index}")
-def entry(log_index: int, request: Request) -> dict[str, Any]:
+def entry(
+    request: Request, log_index: int = Path(ge=0, le=MAX_SAFE_INTEGER)
+) -> dict[str, Any]:
     """The entry; its leaf data is the RFC 8785 encoding of exactly this object."""
     return _service(request).log.entry(log_index).to_json()
 
@@ -62,8 +65,8 @@ def entry(log_index: int, request: Request) -> dict[str, Any]:
 @router.get("/proof/inclusion")
 def inclusion(
     request: Request,
-    index: int = Query(ge=0),
-    tree_size: int = Query(ge=1),
+    index: int = Query(ge=0, le=MAX_SAFE_INTEGER),
+    tree_size: int = Query(ge=1, le=MAX_SAFE_INTEGER),
 ) -> InclusionProof:
     """PATH(index, D[tree_size]) per RFC 9162 §2.1.3."""
     log = _service(request).log
@@ -80,8 +83,8 @@ def inclusion(
 @router.get("/proof/consistency")
 def consistency(
     request: Request,
-    first: int = Query(ge=1),
-    second: int = Query(ge=1),
+    first: int = Query(ge=1, le=MAX_SAFE_INTEGER),
+    second: int = Query(ge=1, le=MAX_SAFE_INTEGER),
 ) -> ConsistencyProof:
     """PROOF(first, D[second]) per RFC 9162 §2.1.4."""
     proof = _service(request).log.consistency_proof(first, second)

@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 from ledger.log import utc_now
 from passport.service import Service
+from passport.timefmt import LABEL, china_minute
 from passport.verdict import STATUS_TEXT
 from passport.verification import verify_online
 from schemas.catalogue import load_catalogue
@@ -30,61 +31,40 @@ templates = Jinja2Templates(
 def _page(request: Request, payload: str, lang: str) -> HTMLResponse:
     service: Service = request.app.state.service
     now = utc_now()
-    qr_text = f"{service.settings.verify_url}{QR_PATH}{payload}"
+    qr_text = f"{service.verify_url}{QR_PATH}{payload}"
     verdict = verify_online(service, qr_text, now=now, verifier="web page")
+    english = lang == "en"
     catalogue = load_catalogue()
-    status_zh, status_en = STATUS_TEXT.get(
-        verdict.status, (verdict.status, verdict.status)
-    )
-    certificates = []
-    if verdict.passport is not None:
-        for c in verdict.passport.certificates:
-            level = c.skill_level
-            certificates.append(
-                {
-                    "code": c.code,
-                    "name": _item_name(c.code, lang),
-                    "level": (
-                        (
-                            catalogue.level_name(level)
-                            if lang == "zh"
-                            else catalogue.level_name_en(level)
-                        )
-                        if level
-                        else ""
-                    ),
-                    "number": c.certificate_no,
-                    "issued_on": c.issued_on.isoformat(),
-                }
-            )
+    level_name = catalogue.level_name_en if english else catalogue.level_name
+    certificates = [
+        {
+            "name": catalogue.display_name(c.code, english=english),
+            "level": level_name(c.skill_level) if c.skill_level else "",
+            "number": c.certificate_no,
+            "issued_on": c.issued_on.isoformat(),
+        }
+        for c in (verdict.passport.certificates if verdict.passport else ())
+    ]
+    words = {code: pair[english] for code, pair in STATUS_TEXT.items()}
     return templates.TemplateResponse(
         request,
         "verify.html",
         {
             "lang": lang,
             "verdict": verdict,
-            "status_text": status_zh if lang == "zh" else status_en,
+            "status_text": words.get(verdict.status, verdict.status),
             "reasons": [
-                (
-                    STATUS_TEXT.get(f.code, (f.code, f.code))[0 if lang == "zh" else 1],
-                    f.message,
-                )
-                for f in verdict.findings
+                (words.get(f.code, f.code), f.message) for f in verdict.findings
             ],
             "certificates": certificates,
-            "checked_at": now.strftime("%Y-%m-%d %H:%M UTC"),
+            "expires_at": (
+                china_minute(verdict.passport.expires_at) if verdict.passport else ""
+            ),
+            "checked_at": china_minute(now),
+            "time_label": LABEL,
             "path": request.url.path,
         },
-        status_code=200,
     )
-
-
-def _item_name(code: str, lang: str) -> str:
-    catalogue = load_catalogue()
-    for item in catalogue.items:
-        if item.code == code and item.work_type is None:
-            return item.name_zh if lang == "zh" else item.name_en
-    return code
 
 
 @router.get("/v/{payload}", response_class=HTMLResponse)
