@@ -30,12 +30,9 @@ class IssuerRow(Base):
     registered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
-class IssuerKeyRow(Base):
-    """An issuer's Ed25519 public key and the window in which it signs."""
+class _KeyWindow:
+    """An Ed25519 public key and the window in which its signatures count."""
 
-    __tablename__ = "issuer_keys"
-
-    issuer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     key_id: Mapped[str] = mapped_column(String(8), primary_key=True)
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
     valid_from: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
@@ -45,19 +42,20 @@ class IssuerKeyRow(Base):
     )
 
 
-class ServiceKeyRow(Base):
+class IssuerKeyRow(_KeyWindow, Base):
+    """An issuer's key."""
+
+    __tablename__ = "issuer_keys"
+
+    issuer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class ServiceKeyRow(_KeyWindow, Base):
     """A key of the service itself: the authority, the log, a passport signer."""
 
     __tablename__ = "service_keys"
 
     role: Mapped[str] = mapped_column(String(32), primary_key=True)
-    key_id: Mapped[str] = mapped_column(String(8), primary_key=True)
-    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
-    valid_from: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    valid_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    compromised_since: Mapped[dt.datetime | None] = mapped_column(
-        DateTime(timezone=True)
-    )
 
 
 class TrustListRow(Base):

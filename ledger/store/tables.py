@@ -1,7 +1,8 @@
 """Tables of the log: entries, perfect-subtree hashes and signed checkpoints.
 
-All three are append-only; database triggers (see the migrations) refuse
-UPDATE and DELETE on both engines.
+All three are append-only: triggers refuse UPDATE and DELETE on both
+engines. They are created by migration 0002 (``passport/migrations``), which
+keeps its own copy of the table names, as a migration must not change.
 """
 
 from __future__ import annotations
