@@ -293,11 +293,14 @@ def _count(
             report.appended[signed.event["kind"]] += 1
 
 
+SEVERAL_CERTIFICATES = "证书较多 several certificates"
+"""The situation whose guidance the demo prints: the most to say about."""
+
 _WANTED: list[tuple[str, Callable[[WorkerHistory], bool]]] = [
     ("罕见字姓名 rare character in the name", lambda h: "𠮷" in h.name),
     ("扩展A区汉字 CJK Extension A name", lambda h: "䶮" in h.name),
     ("少数民族姓名 name with a middle dot", lambda h: "·" in h.name),
-    ("证书较多 several certificates", lambda h: _certificates(h) >= 3),
+    (SEVERAL_CERTIFICATES, lambda h: _certificates(h) >= 3),
     (
         "有撤销记录 a revoked entry",
         lambda h: any(e["kind"] == "entry.revoked" for e in h.events),
@@ -381,7 +384,9 @@ def _show_guidance(
 ) -> None:
     if not chosen:
         return
-    why, worker_id = chosen[-2] if len(chosen) > 1 else chosen[0]
+    why, worker_id = next(
+        ((w, wid) for w, wid in chosen if w == SEVERAL_CERTIFICATES), chosen[0]
+    )
     console.print(f"晋升指引 promotion guidance ({why}):")
     archive = service.archive(worker_id)
     for zh, en in describe(guidance_for(archive, as_of=utc_now_seconds().date())):
