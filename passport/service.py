@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from issuers.keys import KeyStore, passphrase_from_env, raw_public
@@ -61,7 +62,11 @@ class Service:
         self.origin = origin
         self.verify_url = verify_url
         self.log = Log(engine, origin=origin, signer=keys.log)
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # Sessions mostly write; on SQLite they take the write lock up front,
+        # since a deferred transaction that later writes can fail at once
+        # with "database is locked" instead of waiting its turn.
+        writer = engine.execution_options(sqlite_begin="IMMEDIATE")
+        self._sessions = sessionmaker(writer, expire_on_commit=False)
         self._policy: TrustListPolicy | None = None
 
     @classmethod
@@ -239,6 +244,16 @@ class Service:
     def register_workers(self, people: Sequence[tuple[str, str]]) -> list[str]:
         """Record (ID number, name) identities; return their pseudonymous ids."""
         now = utc_now()
+        try:
+            return self._register(people, now)
+        except IntegrityError:
+            # Another request registered the same person in the meantime
+            # (PostgreSQL runs sessions side by side): now they are found.
+            return self._register(people, now)
+
+    def _register(
+        self, people: Sequence[tuple[str, str]], now: dt.datetime
+    ) -> list[str]:
         with self.session() as session:
             return [
                 register_worker(

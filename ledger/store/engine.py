@@ -93,7 +93,13 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
                 )
             yield connection
     except OperationalError as exc:
-        if "database is locked" in str(exc) or "lock timeout" in str(exc):
+        if is_busy(exc):
             logger.debug("log busy: %s", exc.orig)
             raise LogBusy("log: another writer holds the lock; retry") from exc
         raise
+
+
+def is_busy(exc: OperationalError) -> bool:
+    """Whether a database error means "another writer holds the lock; retry"."""
+    message = str(exc.orig)
+    return "database is locked" in message or "lock timeout" in message

@@ -5,8 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 
 from ledger.errors import LogBusy, ProofRequestError
+from ledger.store.engine import is_busy
 from passport.pdf import FontError
 from passport.service import Service, ServiceError
 from passport.web import api, log_api, page
@@ -51,6 +53,13 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(IdentityConflict)
     async def conflict(_: Request, exc: IdentityConflict) -> JSONResponse:
         return _problem(409, "identity_conflict", str(exc))
+
+    @app.exception_handler(OperationalError)
+    async def database_busy(_: Request, exc: OperationalError) -> JSONResponse:
+        if not is_busy(exc):
+            raise exc
+        detail = "database: another writer holds the lock; retry"
+        return _problem(503, "busy", detail, **{"Retry-After": str(RETRY_AFTER_S)})
 
     @app.exception_handler(LogBusy)
     async def busy(_: Request, exc: LogBusy) -> JSONResponse:
