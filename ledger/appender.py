@@ -73,11 +73,19 @@ class EventPolicy(Protocol):
 
 @dataclass(frozen=True)
 class Admitted:
-    """An event that passed every check that needs no database."""
+    """An event that passed every check that needs no database.
+
+    ``signed.event`` is then known to be a valid event in canonical form;
+    the later steps read it as the plain JSON object it is.
+    """
 
     signed: SignedEvent
-    event: Event
     event_hash: bytes
+
+    @property
+    def event(self) -> dict[str, Any]:
+        """The event object, as signed."""
+        return self.signed.event
 
 
 @dataclass(frozen=True)
@@ -115,7 +123,7 @@ def admit(signed: SignedEvent, policy: EventPolicy, *, now: dt.datetime) -> Admi
             "signed_in_future", f"signed_at: {event.signed_at:%Y-%m-%dT%H:%M:%SZ}"
         )
     policy.admit(signed, event, signed_bytes=signed_bytes, now=now)
-    return Admitted(signed, event, sha256(signed_bytes))
+    return Admitted(signed, sha256(signed_bytes))
 
 
 def _first_difference(canonical: dict[str, Any], signed: dict[str, Any]) -> str:
@@ -139,12 +147,12 @@ def append_batch(
     """Steps 2–4 inside the caller's write transaction."""
     size = log_size(connection)
     border = _read_border(connection, size)
-    known = WorkerChains.load(connection, {a.event.worker_id for a in batch})
+    known = WorkerChains.load(connection, {a.event["worker_id"] for a in batch})
     outcomes: list[Outcome] = []
     rows: list[dict[str, Any]] = []
     nodes: list[dict[str, Any]] = []
     for admitted in batch:
-        worker = admitted.event.worker_id
+        worker = admitted.event["worker_id"]
         existing = known.by_hash.get((worker, admitted.event_hash))
         if existing is not None:
             outcomes.append(
@@ -186,13 +194,13 @@ def _new_entry(
     admitted: Admitted, known: WorkerChains, log_index: int, now: dt.datetime
 ) -> tuple[Entry, dict[str, Any]]:
     event = admitted.event
-    head = known.heads.get(event.worker_id)
+    head = known.heads.get(event["worker_id"])
     entry = Entry(
         log_index=log_index,
         logged_at=now,
         worker_seq=head[0] + 1 if head else 0,
         prev=head[1] if head else None,
-        event=admitted.signed.event,
+        event=event,
         key_id=admitted.signed.signature.key_id,
         signature=admitted.signed.signature.value,
     )
@@ -201,11 +209,11 @@ def _new_entry(
         "log_index": log_index,
         "leaf_hash": merkle.leaf_hash(leaf_data),
         "event_hash": admitted.event_hash,
-        "worker_id": event.worker_id,
+        "worker_id": event["worker_id"],
         "worker_seq": entry.worker_seq,
-        "issuer_id": event.issuer_id,
-        "ref": event.ref,
-        "kind": event.kind,
+        "issuer_id": event["issuer_id"],
+        "ref": event["ref"],
+        "kind": event["kind"],
         "logged_at": now,
         "leaf_data": leaf_data,
     }

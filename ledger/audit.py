@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Generator, Iterator, Sequence
+import os
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
@@ -31,20 +32,18 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, select
 
 from ledger import merkle
+from ledger.audit_signatures import EntryCheck, SignatureChecks
 from ledger.canonical import canonical_json, sha256
 from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.entry import Entry
-from ledger.errors import AuditFailure, EventRefused, LedgerError
+from ledger.errors import AuditFailure, LedgerError
 from ledger.note import NoteVerifier
 from ledger.store.tables import CheckpointRow, EntryRow, TreeNodeRow
 
 logger = logging.getLogger(__name__)
 
-EntryCheck = Callable[[Entry, bytes], None]
-"""Checks one entry's signature (over the given event bytes) and scope.
-
-Raises EventRefused.
-"""
+PARALLEL_FROM = 20_000
+"""Below this many entries, starting worker processes costs more than it saves."""
 
 
 @dataclass(frozen=True)
@@ -63,12 +62,14 @@ def audit(
     verifiers: Sequence[NoteVerifier],
     check: EntryCheck,
     witnessed: Sequence[str] = (),
+    processes: int | None = None,
 ) -> AuditReport:
     """Audit the whole log; raise AuditFailure naming the first bad index.
 
     ``witnessed`` are signed checkpoints kept outside the database (by a
     monitor, a passport holder, a copy the service writes): they catch a log
-    rolled back together with its checkpoints table.
+    rolled back together with its checkpoints table. Signatures are checked
+    in ``processes`` workers (default: one per core) once the log is large.
     """
     with (
         engine.connect() as connection,
@@ -81,40 +82,66 @@ def audit(
             seen = _witnessed(note, origin, verifiers, roots)
             roots[seen.tree_size] = seen.root_hash
         signed_size = max(roots, default=0)
-        heads: dict[str, tuple[int, bytes]] = {}
-        border: merkle.Border = []
-        size = 0
-        for row in rows:
-            if row.log_index != size:
-                kind = "missing entry" if row.log_index > size else "reordered entry"
-                raise AuditFailure(size, kind, f"found index {row.log_index} next")
-            if size >= signed_size:
-                raise AuditFailure(size, "inserted entry", "beyond the last checkpoint")
-            entry, event_bytes = _check_row(row)
-            _check_signature(entry, event_bytes, check)
-            _check_chain(entry, row.leaf_hash, heads)
-            for node, digest in merkle.append_leaf(border, size, row.leaf_hash):
-                _check_stored_node(stored_nodes, node, digest)
-            size += 1
-            if size in roots and merkle.fold([h for _, h in border]) != roots[size]:
-                start = max((s for s in roots if s < size), default=0)
-                raise AuditFailure(
-                    start,
-                    "history rewritten",
-                    f"the tree of size {size} does not have the signed root; "
-                    f"the change lies in entries {start} to {size - 1}",
-                )
-        if size < signed_size:
+        if processes is None:
+            processes = (os.cpu_count() or 1) if signed_size >= PARALLEL_FROM else 1
+        with SignatureChecks(check, processes=processes) as signatures:
+            try:
+                report = _walk(rows, stored_nodes, roots, signatures)
+            except AuditFailure as structural:
+                if structural.log_index is None:
+                    raise
+                earlier = signatures.first_failure(below=structural.log_index)
+                raise earlier or structural from None
+            failure = signatures.first_failure()
+            if failure is not None:
+                raise failure
+    logger.debug(
+        "audit passed: %s entries, %s checkpoints", report.tree_size, len(checkpoints)
+    )
+    return AuditReport(
+        tree_size=report.tree_size, checkpoints=len(checkpoints), workers=report.workers
+    )
+
+
+def _walk(
+    rows: Iterator[Row[Any]],
+    stored_nodes: Iterator[tuple[merkle.Node, bytes]],
+    roots: dict[int, bytes],
+    signatures: SignatureChecks,
+) -> AuditReport:
+    """Steps 2-6 in log order; signatures go to ``signatures``."""
+    signed_size = max(roots, default=0)
+    heads: dict[str, tuple[int, bytes]] = {}
+    border: merkle.Border = []
+    size = 0
+    for row in rows:
+        if row.log_index != size:
+            kind = "missing entry" if row.log_index > size else "reordered entry"
+            raise AuditFailure(size, kind, f"found index {row.log_index} next")
+        if size >= signed_size:
+            raise AuditFailure(size, "inserted entry", "beyond the last checkpoint")
+        entry, event_bytes = _check_row(row)
+        signatures.add(entry, event_bytes, row.leaf_data)
+        _check_chain(entry, row.leaf_hash, heads)
+        for node, digest in merkle.append_leaf(border, size, row.leaf_hash):
+            _check_stored_node(stored_nodes, node, digest)
+        size += 1
+        if size in roots and merkle.fold([h for _, h in border]) != roots[size]:
+            start = max((s for s in roots if s < size), default=0)
             raise AuditFailure(
-                size, "truncated log", f"a checkpoint signed size {signed_size}"
+                start,
+                "history rewritten",
+                f"the tree of size {size} does not have the signed root; "
+                f"the change lies in entries {start} to {size - 1}",
             )
-        extra = next(stored_nodes, None)
-        if extra is not None:
-            raise AuditFailure(
-                size, "inserted tree node", f"node {extra[0]} has no leaves"
-            )
-    logger.debug("audit passed: %s entries, %s checkpoints", size, len(checkpoints))
-    return AuditReport(tree_size=size, checkpoints=len(checkpoints), workers=len(heads))
+    if size < signed_size:
+        raise AuditFailure(
+            size, "truncated log", f"a checkpoint signed size {signed_size}"
+        )
+    extra = next(stored_nodes, None)
+    if extra is not None:
+        raise AuditFailure(size, "inserted tree node", f"node {extra[0]} has no leaves")
+    return AuditReport(tree_size=size, checkpoints=0, workers=len(heads))
 
 
 def _witnessed(
@@ -206,13 +233,6 @@ def _check_row(row: Row[Any]) -> tuple[Entry, bytes]:
             index, "changed entry", "event hash does not match the event"
         )
     return entry, event_bytes
-
-
-def _check_signature(entry: Entry, event_bytes: bytes, check: EntryCheck) -> None:
-    try:
-        check(entry, event_bytes)
-    except EventRefused as exc:
-        raise AuditFailure(entry.log_index, "bad signature", str(exc)) from exc
 
 
 def _check_chain(

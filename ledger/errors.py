@@ -27,6 +27,10 @@ class EventRefused(LedgerError):
         self.reason = reason
         self.detail = detail
 
+    def __reduce__(self) -> tuple[type[EventRefused], tuple[str, str]]:
+        # crosses process boundaries when events are admitted in parallel
+        return (EventRefused, (self.reason, self.detail))
+
 
 class LogBusy(LedgerError):
     """The log is locked by another writer for longer than we wait."""

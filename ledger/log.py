@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 
 from sqlalchemy import Connection, Engine, select, tuple_
 
 from ledger import merkle
+from ledger.admission import Admission, AdmissionPool
 from ledger.appender import (
     Admitted,
     EventPolicy,
@@ -59,30 +62,63 @@ class Log:
         self, submissions: Sequence[SignedEvent], policy: EventPolicy
     ) -> list[Outcome]:
         """Append a batch; each submission gets an outcome in the same order."""
-        if self.signer is None:
-            raise RuntimeError("log: opened without its signing key, cannot append")
         now = self.clock()
-        outcomes: list[Outcome | None] = []
-        admitted: list[Admitted] = []
+        admissions: list[Admission] = []
         for signed in submissions:
             try:
-                admitted.append(admit(signed, policy, now=now))
-                outcomes.append(None)
+                admissions.append(admit(signed, policy, now=now))
             except EventRefused as refused:
-                outcomes.append(Outcome(refused=refused))
+                admissions.append(refused)
+        return self._write(admissions)
+
+    def append_many(
+        self,
+        batches: Iterable[Sequence[SignedEvent]],
+        pool: AdmissionPool,
+        *,
+        ahead: int = 2,
+    ) -> Iterator[list[Outcome]]:
+        """Append batch after batch, admitting the next ones in ``pool`` meanwhile.
+
+        Each batch is written in its own transaction, in order; its outcomes
+        are yielded once it has committed.
+        """
+        pending: deque[Future[list[Admission]]] = deque()
+        remaining = iter(batches)
+
+        def admit_next() -> None:
+            batch = next(remaining, None)
+            if batch is not None:
+                pending.append(pool.submit(batch, self.clock()))
+
+        for _ in range(pool.processes + ahead):
+            admit_next()
+        while pending:
+            admissions = pending.popleft().result()
+            admit_next()
+            yield self._write(admissions)
+
+    def _write(self, admissions: Sequence[Admission]) -> list[Outcome]:
+        """Steps 2-4 for the admitted events; the refused keep their reason."""
+        if self.signer is None:
+            raise RuntimeError("log: opened without its signing key, cannot append")
+        admitted = [a for a in admissions if isinstance(a, Admitted)]
+        appended: Iterator[Outcome] = iter(())
         if admitted:
             with write_transaction(self.engine) as connection:
-                appended = iter(
-                    append_batch(
-                        connection,
-                        admitted,
-                        signer=self.signer,
-                        origin=self.origin,
-                        now=self.clock(),
-                    )
+                # logged_at is read under the lock, so it never runs backwards
+                written = append_batch(
+                    connection,
+                    admitted,
+                    signer=self.signer,
+                    origin=self.origin,
+                    now=self.clock(),
                 )
-            outcomes = [o if o is not None else next(appended) for o in outcomes]
-        return [o for o in outcomes if o is not None]
+            appended = iter(written)
+        return [
+            next(appended) if isinstance(a, Admitted) else Outcome(refused=a)
+            for a in admissions
+        ]
 
     def size(self) -> int:
         """The number of entries in the log."""

@@ -8,7 +8,6 @@ batch is appended, and refuses an event whose references do not hold.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,13 +16,7 @@ from sqlalchemy import Connection, select
 
 from ledger.errors import EventRefused
 from ledger.store.tables import EntryRow
-from schemas.events import (
-    EmploymentEnded,
-    EntryRevoked,
-    Event,
-    EventKind,
-    TrainingCompleted,
-)
+from schemas.events import EventKind
 
 RefKey = tuple[str, str, str]
 """(worker_id, issuer_id, ref): how an issuer names its own records."""
@@ -103,34 +96,36 @@ class WorkerChains:
         if logged.kind == EventKind.ENTRY_REVOKED:
             self.revoked.add(int(event["target_log_index"]))
 
-    def check(self, event: Event) -> None:
-        """Refuse an event whose references do not hold (EventRefused)."""
-        key = (event.worker_id, event.issuer_id, event.ref)
+    def check(self, event: dict[str, Any]) -> None:
+        """Refuse a valid event whose references do not hold (EventRefused)."""
+        key = (event["worker_id"], event["issuer_id"], event["ref"])
         if key in self.by_ref:
             raise EventRefused(
                 "duplicate_ref",
-                f"ref: {event.ref!r} of {event.issuer_id} is already logged "
+                f"ref: {event['ref']!r} of {event['issuer_id']} is already logged "
                 "with other content",
             )
-        if isinstance(event, TrainingCompleted):
-            start = self._open(event, event.enrolment_ref, EventKind.TRAINING_ENROLLED)
-            _not_before(event.completed_on, "completed_on", start, "start_on")
-        elif isinstance(event, EmploymentEnded):
+        kind = event["kind"]
+        if kind == EventKind.TRAINING_COMPLETED:
             start = self._open(
-                event, event.employment_ref, EventKind.EMPLOYMENT_STARTED
+                event, event["enrolment_ref"], EventKind.TRAINING_ENROLLED
             )
-            _not_before(event.ended_on, "ended_on", start, "started_on")
-        elif isinstance(event, EntryRevoked):
+            _not_before(event, "completed_on", start, "start_on")
+        elif kind == EventKind.EMPLOYMENT_ENDED:
+            opened = EventKind.EMPLOYMENT_STARTED
+            start = self._open(event, event["employment_ref"], opened)
+            _not_before(event, "ended_on", start, "started_on")
+        elif kind == EventKind.ENTRY_REVOKED:
             self._check_revocation(event)
 
-    def _open(self, event: Event, ref: str, kind: EventKind) -> dict[str, Any]:
+    def _open(self, event: dict[str, Any], ref: str, kind: EventKind) -> dict[str, Any]:
         """The earlier event ``ref`` names, which must be of ``kind`` and open."""
-        key = (event.worker_id, event.issuer_id, ref)
+        key = (event["worker_id"], event["issuer_id"], ref)
         found = self.by_ref.get(key)
         if found is None or found.kind != kind:
             raise EventRefused(
                 "unknown_reference",
-                f"ref {ref!r}: no {kind} by {event.issuer_id} for this worker",
+                f"ref {ref!r}: no {kind} by {event['issuer_id']} for this worker",
             )
         if key in self.closed:
             raise EventRefused(
@@ -139,21 +134,21 @@ class WorkerChains:
             )
         return found.event
 
-    def _check_revocation(self, event: EntryRevoked) -> None:
-        index = event.target_log_index
+    def _check_revocation(self, event: dict[str, Any]) -> None:
+        index = event["target_log_index"]
         target = self.by_index.get(index)
-        if target is None or target.event["worker_id"] != event.worker_id:
+        if target is None or target.event["worker_id"] != event["worker_id"]:
             raise EventRefused(
                 "unknown_reference",
                 f"target_log_index: no entry {index} for this worker",
             )
         leaf = target.leaf_hash.hex()
-        if leaf != event.target_leaf_hash:
+        if leaf != event["target_leaf_hash"]:
             raise EventRefused(
                 "unknown_reference",
                 f"target_leaf_hash: entry {index} has leaf hash {leaf}",
             )
-        if target.issuer_id != event.issuer_id:
+        if target.issuer_id != event["issuer_id"]:
             raise EventRefused(
                 "not_accredited",
                 f"target_log_index: entry {index} was signed by {target.issuer_id}",
@@ -172,11 +167,12 @@ class WorkerChains:
 
 
 def _not_before(
-    day: dt.date, name: str, earlier: dict[str, Any], earlier_name: str
+    event: dict[str, Any], name: str, earlier: dict[str, Any], earlier_name: str
 ) -> None:
-    start = dt.date.fromisoformat(earlier[earlier_name])
-    if day < start:
+    # valid events write dates as YYYY-MM-DD, which sort as dates do
+    if event[name] < earlier[earlier_name]:
         raise EventRefused(
             "impossible_dates",
-            f"{name}: {day} is before {earlier_name} {start} of ref {earlier['ref']!r}",
+            f"{name}: {event[name]} is before {earlier_name} "
+            f"{earlier[earlier_name]} of ref {earlier['ref']!r}",
         )

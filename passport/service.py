@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import base64
-import bisect
 import datetime as dt
 import functools
 import json
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from pydantic import ValidationError
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from issuers.keys import KeyStore, passphrase_from_env, raw_public
 from issuers.registry import latest_trust_list, publish_trust_list
 from issuers.tables import ServiceKeyRow, TrustListRow
+from ledger.admission import AdmissionPool
 from ledger.appender import Outcome
 from ledger.audit import AuditReport, audit
 from ledger.entry import Entry
@@ -34,7 +34,7 @@ from passport.workers import register_worker
 from schemas.events import EntryRevoked, SignedEvent, parse_event
 from schemas.trust import LogInfo, SignedTrustList, TrustList
 from verify.errors import VerificationError
-from verify.events import TrustListPolicy
+from verify.events import EntryChecker, TrustListPolicy, policy_from_trust_list
 from verify.trust import read_trust_list
 
 logger = logging.getLogger(__name__)
@@ -68,6 +68,7 @@ class Service:
         writer = engine.execution_options(sqlite_begin="IMMEDIATE")
         self._sessions = sessionmaker(writer, expire_on_commit=False)
         self._policy: TrustListPolicy | None = None
+        self._pool: AdmissionPool | None = None
 
     @classmethod
     def open(cls, settings: Settings, *, create_keys: bool = False) -> Service:
@@ -112,7 +113,10 @@ class Service:
             raise
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Release the database connections and any worker processes."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
         self.engine.dispose()
 
     @contextmanager
@@ -137,6 +141,9 @@ class Service:
                 now=utc_now(),
             )
         self._policy = TrustListPolicy(signed.trust_list)
+        if self._pool is not None:  # its workers hold the previous list
+            self._pool.close()
+            self._pool = None
         return signed
 
     def trust_list_document(self) -> str:
@@ -189,18 +196,49 @@ class Service:
         """
         screened = self._screen(events)
         admitted = [e for i, e in enumerate(events) if i not in screened]
-        results = self.log.append(admitted, self.policy())
+        return self._merge(
+            len(events), screened, self.log.append(admitted, self.policy())
+        )
+
+    def submit_many(
+        self, batches: Iterable[Sequence[SignedEvent]]
+    ) -> Iterator[list[Outcome]]:
+        """``submit`` batch after batch, signatures checked on every core.
+
+        Yields each batch's outcomes once it has committed, so a bulk import
+        can acknowledge what is safely in the log as it goes.
+        """
+        screens: deque[tuple[int, dict[int, EventRefused]]] = deque()
+
+        def admitted() -> Iterator[list[SignedEvent]]:
+            for batch in batches:
+                screened = self._screen(batch)
+                screens.append((len(batch), screened))
+                yield [e for i, e in enumerate(batch) if i not in screened]
+
+        for results in self.log.append_many(admitted(), self._admission_pool()):
+            size, screened = screens.popleft()
+            yield self._merge(size, screened, results)
+
+    def _merge(
+        self, size: int, screened: dict[int, EventRefused], results: list[Outcome]
+    ) -> list[Outcome]:
+        """The screened refusals and the log's outcomes, in submission order."""
         if any(r.entry and not r.duplicate for r in results):
             self._keep_checkpoint()
         appended = iter(results)
-        outcomes = [
+        return [
             Outcome(refused=screened[i]) if i in screened else next(appended)
-            for i in range(len(events))
+            for i in range(size)
         ]
-        refused = sum(1 for o in outcomes if o.refused)
-        if refused:
-            logger.debug("refused %s of %s events", refused, len(outcomes))
-        return outcomes
+
+    def _admission_pool(self) -> AdmissionPool:
+        if self._pool is None:
+            factory = functools.partial(
+                policy_from_trust_list, self.trust_list_document()
+            )
+            self._pool = AdmissionPool(factory)
+        return self._pool
 
     @property
     def checkpoint_file(self) -> Path:
@@ -279,7 +317,9 @@ class Service:
         entries = self.log.worker_entries(worker_id)
         return archive_of(worker_id, entries)
 
-    def audit(self, witnessed: Sequence[str] = ()) -> AuditReport:
+    def audit(
+        self, witnessed: Sequence[str] = (), *, processes: int | None = None
+    ) -> AuditReport:
         """Audit the whole log against its signed checkpoints and the trust lists.
 
         Each entry is checked against the trust list in force when it was
@@ -287,33 +327,24 @@ class Service:
         Besides ``witnessed`` checkpoints, the copy the service keeps and the
         tree sizes of issued passports show a log rolled back as a whole.
         """
-        policy_at = self._policies_in_force()
-
-        def check(entry: Entry, event_bytes: bytes) -> None:
-            try:
-                signed = SignedEvent.model_validate(
-                    {
-                        "event": entry.event,
-                        "signature": {"key_id": entry.key_id, "value": entry.signature},
-                    }
+        with self.session() as session:
+            rows = session.execute(
+                select(TrustListRow.issued_at, TrustListRow.document).order_by(
+                    TrustListRow.version
                 )
-                event = parse_event(entry.event)
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                where = ".".join(str(p) for p in first["loc"])
-                raise EventRefused("malformed", f"{where}: {first['msg']}") from exc
-            policy_at(entry.logged_at).admit(
-                signed, event, signed_bytes=event_bytes, now=entry.logged_at
-            )
-
+            ).all()
+        for _, document in rows:
+            self._verified(document)
+        checker = EntryChecker([(as_utc(at), document) for at, document in rows])
         kept = self.checkpoint_file
         notes = [*witnessed, *([kept.read_text("utf-8")] if kept.exists() else [])]
         report = audit(
             self.engine,
             origin=self.origin,
             verifiers=[self.keys.log.verifier],
-            check=check,
+            check=checker,
             witnessed=notes,
+            processes=processes,
         )
         with self.session() as session:
             shown = session.scalar(select(func.max(PassportRow.tree_size))) or 0
@@ -324,26 +355,6 @@ class Service:
                 f"passports were issued when the log held {shown} entries",
             )
         return report
-
-    def _policies_in_force(self) -> Callable[[dt.datetime], TrustListPolicy]:
-        """The admission policy of the trust list in force at a given time."""
-        with self.session() as session:
-            rows = session.execute(
-                select(TrustListRow.issued_at, TrustListRow.document).order_by(
-                    TrustListRow.version
-                )
-            ).all()
-        times = [as_utc(issued_at) for issued_at, _ in rows]
-        documents = [document for _, document in rows]
-
-        @functools.cache
-        def policy(version: int) -> TrustListPolicy:
-            return TrustListPolicy(self._verified(documents[version]))
-
-        def policy_at(when: dt.datetime) -> TrustListPolicy:
-            return policy(max(bisect.bisect_right(times, when) - 1, 0))
-
-        return policy_at
 
 
 def _fixed_names(engine: Engine, settings: Settings) -> tuple[str, str]:

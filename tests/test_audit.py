@@ -307,3 +307,29 @@ def test_malformed_entry_with_hashes_recomputed_is_named_not_crashed(
     assert failure.log_index == 6
     assert failure.kind in {"changed entry", "bad signature"}
     assert detail in failure.detail
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_first_bad_index_wins_whichever_step_finds_it(
+    ledger: Service, processes: int
+) -> None:
+    """Entry 3 is reported before the missing entry 15, in parallel too."""
+
+    def attack(connection: Connection) -> None:
+        first, second = _leaf(connection, 3), _leaf(connection, 4)
+        first["signature"] = second["signature"]
+        _rewrite(connection, 3, first)
+        connection.execute(delete(EntryRow).where(EntryRow.log_index == 15))
+
+    with ledger.engine.begin() as connection:
+        _drop_triggers(connection)
+        attack(connection)
+    with pytest.raises(AuditFailure) as failure:
+        ledger.audit(processes=processes)
+    # the stored tree node of leaf 3 and its signature both fail at index 3
+    assert failure.value.log_index == 3
+    assert failure.value.kind in {"bad signature", "changed tree node"}
+
+
+def test_parallel_audit_passes_an_intact_log(ledger: Service) -> None:
+    assert ledger.audit(processes=2).tree_size == 5 * BATCHES

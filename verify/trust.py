@@ -24,9 +24,16 @@ def signing_bytes(trust_list: TrustList) -> bytes:
 
 def public_key(encoded: str) -> Ed25519PublicKey:
     """An Ed25519 public key from base64 of its 32 raw bytes."""
+    return Ed25519PublicKey.from_public_bytes(raw_public_key(encoded))
+
+
+def raw_public_key(encoded: str) -> bytes:
+    """The 32 raw bytes of an Ed25519 public key given in base64."""
     try:
         raw = base64.b64decode(encoded, validate=True)
-        return Ed25519PublicKey.from_public_bytes(raw)
+        if len(raw) != 32:
+            raise ValueError(f"{len(raw)} bytes")
+        return raw
     except (binascii.Error, ValueError) as exc:
         raise MalformedInput(
             f"public key: {encoded!r} is not base64 of a 32-byte Ed25519 key"

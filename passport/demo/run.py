@@ -20,20 +20,21 @@ import itertools
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import Progress, TaskID
 
 from issuers.keys import KeyStore, key_id, passphrase_from_env, raw_public
 from issuers.registry import add_issuer_key, register_issuer
 from issuers.signing import sign_event
 from issuers.tables import IssuerKeyRow, IssuerRow
 from ledger.appender import Outcome
+from ledger.entry import Entry
 from passport.config import Settings
 from passport.demo.generator import IssuerSpec, Programme, WorkerHistory, generate
 from passport.guidance import describe, guidance_for
@@ -46,7 +47,7 @@ from verify.trust import load_trust_list
 
 logger = logging.getLogger(__name__)
 
-WORKERS_PER_BATCH = 100
+WORKERS_PER_BATCH = 200
 # The generated histories start in 2018; the institutions' keys must cover them.
 ISSUER_KEYS_VALID_FROM = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
 PASSPORTS = 5
@@ -222,75 +223,78 @@ def _append_histories(
     report: DemoReport,
     console: Console,
 ) -> None:
-    """Sign and append every history in batches, revocations after their targets."""
-    batch: list[SignedEvent] = []
-    pending: list[dict[str, Any]] = []
+    """Sign and append every history in batches, then the revocations.
+
+    A revocation names its target's log index and leaf hash, known only once
+    the target is in the log; so revocations go last, in their own batch.
+    """
+    revocations: list[dict[str, Any]] = []
+    targets: dict[tuple[str, str, str], Entry | None] = {}
 
     def sign(event: dict[str, Any]) -> SignedEvent:
         return sign_event(event, private_key=keys[event["issuer_id"]])
 
-    def flush() -> None:
-        outcomes = service.submit(batch)
-        _count(batch, outcomes, report)
-        located = {
-            (
-                o.entry.event["worker_id"],
-                o.entry.event["issuer_id"],
-                o.entry.event["ref"],
-            ): o.entry
-            for o in outcomes
-            if o.entry is not None
-        }
-        batch.clear()
-        for revocation in pending:
-            target = located.get(
-                (
-                    revocation["worker_id"],
-                    revocation.pop("target_issuer_id"),
-                    revocation.pop("target_ref"),
-                )
-            )
-            if target is None:
-                report.refused["unresolved_revocation"] += 1
-                continue
-            revocation["target_log_index"] = target.log_index
-            revocation["target_leaf_hash"] = target.leaf_hash.hex()
-            batch.append(sign(revocation))
-        pending.clear()
-
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task(
-            "签名并写入账本 signing and appending", total=programme.worker_count
-        )
+    def batches(progress: Progress, task: TaskID) -> Iterator[list[SignedEvent]]:
         histories = programme.workers()
         while chunk := list(itertools.islice(histories, WORKERS_PER_BATCH)):
             worker_ids = service.register_workers(
                 [(h.id_number, h.name) for h in chunk]
             )
+            batch = []
             for history, worker_id in zip(chunk, worker_ids, strict=True):
                 for draft in history.events:
                     event = {**draft, "worker_id": worker_id}
-                    if event["kind"] == "entry.revoked":
-                        pending.append(event)
-                    else:
+                    if event["kind"] != "entry.revoked":
                         batch.append(sign(event))
-            flush()
+                        continue
+                    target = (
+                        worker_id,
+                        event.pop("target_issuer_id"),
+                        event.pop("target_ref"),
+                    )
+                    targets[target] = None
+                    revocations.append(event | {"target": target})
             report.workers += len(chunk)
             progress.advance(task, len(chunk))
-        flush()
+            yield batch
+
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(
+            "签名并写入账本 signing and appending", total=programme.worker_count
+        )
+        for outcomes in service.submit_many(batches(progress, task)):
+            _count(outcomes, report)
+            for outcome in outcomes:
+                entry = outcome.entry
+                if entry is not None:
+                    key = (
+                        entry.worker_id,
+                        entry.event["issuer_id"],
+                        entry.event["ref"],
+                    )
+                    if key in targets:
+                        targets[key] = entry
+    resolved = []
+    for revocation in revocations:
+        target = targets[revocation.pop("target")]
+        if target is None:
+            report.refused["unresolved_revocation"] += 1
+            continue
+        revocation["target_log_index"] = target.log_index
+        revocation["target_leaf_hash"] = target.leaf_hash.hex()
+        resolved.append(sign(revocation))
+    _count(service.submit(resolved), report)
 
 
-def _count(
-    batch: list[SignedEvent], outcomes: list[Outcome], report: DemoReport
-) -> None:
-    for signed, outcome in zip(batch, outcomes, strict=True):
+def _count(outcomes: list[Outcome], report: DemoReport) -> None:
+    for outcome in outcomes:
         if outcome.refused is not None:
             report.refused[outcome.refused.reason] += 1
-            logger.warning("refused %s: %s", signed.event["kind"], outcome.refused)
+            logger.warning("refused: %s", outcome.refused)
         elif outcome.duplicate:
             report.duplicates += 1
-        else:
-            report.appended[signed.event["kind"]] += 1
+        elif outcome.entry is not None:
+            report.appended[outcome.entry.event["kind"]] += 1
 
 
 SEVERAL_CERTIFICATES = "证书较多 several certificates"
