@@ -500,3 +500,33 @@ def test_retired_key_signs_nothing_new(
     [outcome] = log.append([issuer.sign(event)], policy)
     assert outcome.refused is not None and outcome.refused.reason == "not_current"
     assert detail in outcome.refused.detail
+
+
+@pytest.mark.postgres
+def test_postgresql_partitions_per_worker_tables_by_worker_id(
+    log: Log, policy: TrustListPolicy, issuers: dict[str, kit.Issuer], engine: Engine
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("partitioning is a PostgreSQL feature")
+    log.append(_history(issuers), policy)
+    with engine.connect() as connection:
+        for table in ("entries", "worker_identities"):
+            strategy, partitions = connection.execute(
+                text(
+                    "SELECT p.partstrat, count(i.inhrelid) FROM pg_partitioned_table p "
+                    "JOIN pg_inherits i ON i.inhparent = p.partrelid "
+                    "WHERE p.partrelid = CAST(:table AS regclass) GROUP BY p.partstrat"
+                ),
+                {"table": table},
+            ).one()
+            assert (strategy, partitions) == ("h", 16)
+        plan = "\n".join(
+            connection.execute(
+                text("EXPLAIN SELECT * FROM entries WHERE worker_id IN (:a, :b)"),
+                {"a": kit.WORKER_A, "b": kit.WORKER_B},
+            ).scalars()
+        )
+        assert plan.count("entries_p") <= 2  # only the two workers' partitions
+    for name in ("entries_p00", "entries_p15"):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as c:
+            c.execute(text(f"TRUNCATE {name}"))
