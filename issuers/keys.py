@@ -62,6 +62,17 @@ class KeyStore:
             raise KeyStoreError(f"key name: {name!r} is not a plain relative name")
         return self.directory / f"{name}{suffix}"
 
+    def set_aside(self, names: list[str], folder: str) -> Path:
+        """Move the named keys into ``folder`` under the key directory."""
+        target = self.directory / folder
+        target.mkdir(parents=True, mode=0o700)
+        for name in names:
+            for suffix in (".pem", ".secret"):
+                path = self._path(name, suffix)
+                if path.exists():
+                    path.rename(target / path.name)
+        return target
+
     def exists(self, name: str) -> bool:
         """Whether a signing key or secret called ``name`` is stored."""
         return self._path(name, ".pem").exists() or self._path(name, ".secret").exists()
@@ -145,3 +156,11 @@ class KeyStore:
             ) from None
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+            handle.flush()
+            # The only copy of a private key: on disk before anyone relies on it.
+            os.fsync(handle.fileno())
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)

@@ -147,7 +147,7 @@ def append_batch(
     """Steps 2–4 inside the caller's write transaction."""
     size = log_size(connection)
     border = _read_border(connection, size)
-    known = WorkerChains.load(connection, {a.event["worker_id"] for a in batch})
+    known = WorkerChains.load(connection, [a.event for a in batch])
     outcomes: list[Outcome] = []
     rows: list[dict[str, Any]] = []
     nodes: list[dict[str, Any]] = []

@@ -21,6 +21,7 @@ of these steps.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -30,14 +31,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, select
+from sqlalchemy.exc import StatementError
 
 from ledger import merkle
 from ledger.audit_signatures import EntryCheck, SignatureChecks
 from ledger.canonical import canonical_json, sha256
 from ledger.checkpoint import Checkpoint, open_checkpoint
-from ledger.entry import Entry
-from ledger.errors import AuditFailure, LedgerError
-from ledger.note import NoteVerifier
+from ledger.entry import Entry, as_utc
+from ledger.errors import AuditFailure, LedgerError, NoteError
+from ledger.note import NoteVerifier, parse_note
 from ledger.store.tables import CheckpointRow, EntryRow, TreeNodeRow
 
 logger = logging.getLogger(__name__)
@@ -78,8 +80,16 @@ def audit(
     ):
         checkpoints = _signed_checkpoints(connection, origin, verifiers)
         roots = {c.tree_size: c.root_hash for c in checkpoints}
+        stored_size = max(roots, default=0)
         for note in witnessed:
             seen = _witnessed(note, origin, verifiers, roots)
+            if seen.tree_size <= stored_size and seen.tree_size not in roots:
+                # every append stores its checkpoint: one seen elsewhere is here
+                raise AuditFailure(
+                    None,
+                    "deleted checkpoint",
+                    f"the signed checkpoint of size {seen.tree_size} is missing",
+                )
             roots[seen.tree_size] = seen.root_hash
         signed_size = max(roots, default=0)
         if processes is None:
@@ -87,6 +97,9 @@ def audit(
         with SignatureChecks(check, processes=processes) as signatures:
             try:
                 report = _walk(rows, stored_nodes, roots, signatures)
+            except StatementError as exc:
+                # a value of the wrong type where bytes belong: changed by hand
+                raise AuditFailure(None, "unreadable table", str(exc.orig)) from exc
             except AuditFailure as structural:
                 if structural.log_index is None:
                     raise
@@ -95,6 +108,14 @@ def audit(
             failure = signatures.first_failure()
             if failure is not None:
                 raise failure
+        if stored_size != report.tree_size:
+            # the log's size is read from its newest checkpoint: they must agree
+            raise AuditFailure(
+                min(stored_size, report.tree_size),
+                "deleted checkpoint",
+                f"the newest stored checkpoint has size {stored_size}, "
+                f"the log {report.tree_size} entries",
+            )
     logger.debug(
         "audit passed: %s entries, %s checkpoints", report.tree_size, len(checkpoints)
     )
@@ -144,6 +165,21 @@ def _walk(
     return AuditReport(tree_size=size, checkpoints=0, workers=len(heads))
 
 
+def _check_one_form(note: str) -> None:
+    """The log writes one signature line per checkpoint, in canonical base64."""
+    parsed = parse_note(note)
+    rebuilt = (
+        parsed.text
+        + "\n"
+        + "".join(
+            f"— {sig.name} {base64.b64encode(sig.key_id + sig.signature).decode()}\n"
+            for sig in parsed.signatures
+        )
+    )
+    if len(parsed.signatures) != 1 or rebuilt != note:
+        raise NoteError("note: not in the one form the log writes")
+
+
 def _witnessed(
     note: str,
     origin: str,
@@ -175,6 +211,7 @@ def _signed_checkpoints(
         first = checkpoints[-1].tree_size if checkpoints else 0
         try:
             checkpoint = open_checkpoint(row.note, verifiers, origin=origin)
+            _check_one_form(row.note)
         except LedgerError as exc:
             raise AuditFailure(
                 first, "bad checkpoint", f"checkpoint of size {row.tree_size}: {exc}"
@@ -200,6 +237,8 @@ def _rows(connection: Connection) -> Generator[Row[Any]]:
 
 def _check_row(row: Row[Any]) -> tuple[Entry, bytes]:
     index = row.log_index
+    if not isinstance(row.leaf_data, bytes) or not isinstance(row.leaf_hash, bytes):
+        raise AuditFailure(index, "changed entry", "leaf data or hash is not bytes")
     if merkle.leaf_hash(row.leaf_data) != row.leaf_hash:
         raise AuditFailure(index, "changed entry", "leaf hash does not match leaf data")
     try:
@@ -218,13 +257,21 @@ def _check_row(row: Row[Any]) -> tuple[Entry, bytes]:
             index, "reordered entry", f"leaf data says {entry.log_index}"
         )
     event = entry.event
-    stored = (row.worker_id, row.worker_seq, row.issuer_id, row.ref, row.kind)
+    stored = (
+        row.worker_id,
+        row.worker_seq,
+        row.issuer_id,
+        row.ref,
+        row.kind,
+        as_utc(row.logged_at),
+    )
     claimed = (
         event.get("worker_id"),
         entry.worker_seq,
         event.get("issuer_id"),
         event.get("ref"),
         event.get("kind"),
+        entry.logged_at,
     )
     if stored != claimed:
         raise AuditFailure(index, "changed entry", "columns disagree with leaf data")

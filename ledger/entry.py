@@ -26,6 +26,11 @@ def format_time(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).strftime(TIME_FORMAT)
 
 
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """A stored time as aware UTC: SQLite hands back naive datetimes."""
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
 def parse_time(value: str) -> dt.datetime:
     """Inverse of ``format_time``."""
     return dt.datetime.strptime(value, TIME_FORMAT).replace(tzinfo=dt.UTC)

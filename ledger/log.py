@@ -37,11 +37,6 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def as_utc(value: dt.datetime) -> dt.datetime:
-    """A stored time as aware UTC: SQLite hands back naive datetimes."""
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 class Log:
     """One log, named by its checkpoint ``origin``, stored in ``engine``."""
 

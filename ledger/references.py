@@ -9,6 +9,7 @@ batch is appended, and refuses an event whose references do not hold.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,19 +25,26 @@ RefKey = tuple[str, str, str]
 
 @dataclass(frozen=True)
 class Logged:
-    """An entry already in the log (or earlier in the batch)."""
+    """An entry already in the log (or earlier in the batch).
+
+    ``event`` is read only where a check needs it: for what closes or
+    revokes something, and for what the batch refers to.
+    """
 
     log_index: int
     leaf_hash: bytes
-    event: dict[str, Any]
+    worker_id: str
+    issuer_id: str
+    kind: str
+    event: dict[str, Any] | None
 
-    @property
-    def kind(self) -> str:
-        return str(self.event["kind"])
 
-    @property
-    def issuer_id(self) -> str:
-        return str(self.event["issuer_id"])
+# what an event of these kinds closes, by the field naming it
+_CLOSES = {
+    EventKind.TRAINING_COMPLETED: "enrolment_ref",
+    EventKind.EMPLOYMENT_ENDED: "employment_ref",
+}
+_WITH_BODY = (*_CLOSES, EventKind.ENTRY_REVOKED)
 
 
 @dataclass
@@ -51,23 +59,54 @@ class WorkerChains:
     revoked: set[int] = field(default_factory=set)
 
     @classmethod
-    def load(cls, connection: Connection, workers: set[str]) -> WorkerChains:
-        """Read every entry of ``workers`` (one query)."""
+    def load(
+        cls, connection: Connection, batch: Sequence[dict[str, Any]]
+    ) -> WorkerChains:
+        """Read what the batch's events depend on, in two indexed queries.
+
+        All entries of the batch's workers, without their bodies; then the
+        bodies of those that close or revoke something, or that the batch
+        names as the enrolment or employment it completes or ends.
+        """
         chains = cls()
-        query = (
-            select(
-                EntryRow.log_index,
-                EntryRow.worker_seq,
-                EntryRow.event_hash,
-                EntryRow.leaf_hash,
-                EntryRow.leaf_data,
-            )
+        workers = {event["worker_id"] for event in batch}
+        named = {
+            (event["worker_id"], event["issuer_id"], event[_CLOSES[kind]])
+            for event in batch
+            if (kind := EventKind(event["kind"])) in _CLOSES
+        }
+        columns = (
+            EntryRow.log_index,
+            EntryRow.worker_seq,
+            EntryRow.event_hash,
+            EntryRow.leaf_hash,
+            EntryRow.worker_id,
+            EntryRow.issuer_id,
+            EntryRow.ref,
+            EntryRow.kind,
+        )
+        rows = connection.execute(
+            select(*columns)
             .where(EntryRow.worker_id.in_(workers))
             .order_by(EntryRow.log_index)
-        )
-        for index, seq, event_hash, leaf_hash, leaf_data in connection.execute(query):
-            event = json.loads(leaf_data)["event"]
-            chains.add(index, seq, event_hash, leaf_hash, event)
+        ).all()
+        wanted = [
+            row.log_index
+            for row in rows
+            if row.kind in _WITH_BODY
+            or (row.worker_id, row.issuer_id, row.ref) in named
+        ]
+        bodies = _bodies(connection, workers, wanted)
+        for row in rows:
+            logged = Logged(
+                row.log_index,
+                row.leaf_hash,
+                row.worker_id,
+                row.issuer_id,
+                row.kind,
+                bodies.get(row.log_index),
+            )
+            chains._record(logged, row.worker_seq, row.event_hash, row.ref)
         return chains
 
     def add(
@@ -78,22 +117,34 @@ class WorkerChains:
         leaf_hash: bytes,
         event: dict[str, Any],
     ) -> None:
-        """Record one entry, from the database or from the batch being built."""
-        worker = str(event["worker_id"])
+        """Record an entry the batch being built has just added."""
+        logged = Logged(
+            log_index,
+            leaf_hash,
+            str(event["worker_id"]),
+            str(event["issuer_id"]),
+            str(event["kind"]),
+            event,
+        )
+        self._record(logged, worker_seq, event_hash, str(event["ref"]))
+
+    def _record(
+        self, logged: Logged, worker_seq: int, event_hash: bytes, ref: str
+    ) -> None:
+        worker = logged.worker_id
         head = self.heads.get(worker)
         if head is None or worker_seq > head[0]:
-            self.heads[worker] = (worker_seq, leaf_hash)
-        self.by_hash[(worker, event_hash)] = log_index
-        logged = Logged(log_index, leaf_hash, event)
-        self.by_ref[(worker, logged.issuer_id, str(event["ref"]))] = logged
-        self.by_index[log_index] = logged
-        closes = {
-            EventKind.TRAINING_COMPLETED: "enrolment_ref",
-            EventKind.EMPLOYMENT_ENDED: "employment_ref",
-        }.get(EventKind(logged.kind))
-        if closes is not None:
-            self.closed[(worker, logged.issuer_id, str(event[closes]))] = log_index
-        if logged.kind == EventKind.ENTRY_REVOKED:
+            self.heads[worker] = (worker_seq, logged.leaf_hash)
+        self.by_hash[(worker, event_hash)] = logged.log_index
+        self.by_ref[(worker, logged.issuer_id, ref)] = logged
+        self.by_index[logged.log_index] = logged
+        event = logged.event
+        closes = _CLOSES.get(EventKind(logged.kind))
+        if closes is not None and event is not None:
+            self.closed[(worker, logged.issuer_id, str(event[closes]))] = (
+                logged.log_index
+            )
+        if logged.kind == EventKind.ENTRY_REVOKED and event is not None:
             self.revoked.add(int(event["target_log_index"]))
 
     def check(self, event: dict[str, Any]) -> None:
@@ -122,7 +173,7 @@ class WorkerChains:
         """The earlier event ``ref`` names, which must be of ``kind`` and open."""
         key = (event["worker_id"], event["issuer_id"], ref)
         found = self.by_ref.get(key)
-        if found is None or found.kind != kind:
+        if found is None or found.kind != kind or found.event is None:
             raise EventRefused(
                 "unknown_reference",
                 f"ref {ref!r}: no {kind} by {event['issuer_id']} for this worker",
@@ -137,7 +188,7 @@ class WorkerChains:
     def _check_revocation(self, event: dict[str, Any]) -> None:
         index = event["target_log_index"]
         target = self.by_index.get(index)
-        if target is None or target.event["worker_id"] != event["worker_id"]:
+        if target is None or target.worker_id != event["worker_id"]:
             raise EventRefused(
                 "unknown_reference",
                 f"target_log_index: no entry {index} for this worker",
@@ -176,3 +227,18 @@ def _not_before(
             f"{name}: {event[name]} is before {earlier_name} "
             f"{earlier[earlier_name]} of ref {earlier['ref']!r}",
         )
+
+
+def _bodies(
+    connection: Connection, workers: set[str], indexes: list[int]
+) -> dict[int, dict[str, Any]]:
+    """The events of the given entries of ``workers``, by log index."""
+    if not indexes:
+        return {}
+    query = select(EntryRow.log_index, EntryRow.leaf_data).where(
+        EntryRow.worker_id.in_(workers), EntryRow.log_index.in_(indexes)
+    )
+    return {
+        index: json.loads(leaf_data)["event"]
+        for index, leaf_data in connection.execute(query)
+    }

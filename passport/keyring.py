@@ -54,20 +54,25 @@ def load(store: KeyStore, *, origin: str) -> ServiceKeys:
 NAMES = (AUTHORITY, LOG, PASSPORT_SIGNER, PSEUDONYM)
 
 
+def present(store: KeyStore) -> list[str]:
+    """Which of the service keys the key store holds."""
+    return [name for name in NAMES if store.exists(name)]
+
+
 def exists(store: KeyStore) -> bool:
     """Whether the service keys exist: all of them, or else none.
 
     A partial set is refused rather than completed, since a new authority or
     pseudonym key would silently change the trust list or every worker id.
     """
-    present = [name for name in NAMES if store.exists(name)]
-    if present and len(present) < len(NAMES):
-        missing = sorted(set(NAMES) - set(present))
+    found = present(store)
+    if found and len(found) < len(NAMES):
+        missing = sorted(set(NAMES) - set(found))
         raise KeyStoreError(
             f"keys: {', '.join(missing)} missing from {store.directory} while "
-            f"{', '.join(present)} exist; restore them from backup"
+            f"{', '.join(found)} exist; restore them from backup"
         )
-    return bool(present)
+    return bool(found)
 
 
 def register(session: Session, keys: ServiceKeys, *, now: dt.datetime) -> bool:

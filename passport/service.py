@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import fcntl
 import functools
 import json
 import logging
+import os
+import tempfile
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -22,9 +25,11 @@ from issuers.tables import ServiceKeyRow, TrustListRow
 from ledger.admission import AdmissionPool
 from ledger.appender import Outcome
 from ledger.audit import AuditReport, audit
-from ledger.entry import Entry
-from ledger.errors import AuditFailure, EventRefused
-from ledger.log import Log, as_utc, utc_now
+from ledger.checkpoint import Checkpoint
+from ledger.entry import Entry, as_utc
+from ledger.errors import AuditFailure, EventRefused, LedgerError
+from ledger.log import Log, utc_now
+from ledger.note import parse_note
 from passport import keyring
 from passport.archive import Archive, Record
 from passport.config import DEFAULT_ORIGIN, DEFAULT_VERIFY_URL, Settings
@@ -67,6 +72,7 @@ class Service:
         # with "database is locked" instead of waiting its turn.
         writer = engine.execution_options(sqlite_begin="IMMEDIATE")
         self._sessions = sessionmaker(writer, expire_on_commit=False)
+        self._readers = sessionmaker(engine, expire_on_commit=False)
         self._policy: TrustListPolicy | None = None
         self._pool: AdmissionPool | None = None
 
@@ -83,9 +89,9 @@ class Service:
         5. The stored trust list must carry the authority's signature.
         """
         store = KeyStore(settings.keys_dir, passphrase_from_env())
-        have_keys = keyring.exists(store)
         engine = open_database(settings.db_url)
         try:
+            have_keys = _keys_to_use(store, engine, create_keys=create_keys)
             origin, verify_url = _fixed_names(engine, settings)
             if have_keys:
                 keys = keyring.load(store, origin=origin)
@@ -104,7 +110,9 @@ class Service:
             service = cls(settings, engine, keys, origin=origin, verify_url=verify_url)
             with service.session() as session:
                 new_keys = keyring.register(session, keys, now=utc_now())
-            if new_keys:
+                published = latest_trust_list(session) is not None
+            # also when an earlier init stopped between registering and publishing
+            if new_keys or not published:
                 service.publish_trust_list()
             service.policy()
             return service
@@ -121,8 +129,14 @@ class Service:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session committed on success and rolled back on error."""
+        """A session for writing, committed on success and rolled back on error."""
         with self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session that only reads, and so never waits for the write lock."""
+        with self._readers() as session:
             yield session
 
     # Trust list
@@ -148,7 +162,7 @@ class Service:
 
     def trust_list_document(self) -> str:
         """The newest published trust list as stored, once its signature checks."""
-        with self.session() as session:
+        with self.reading() as session:
             document = latest_trust_list(session)
         if document is None:
             raise ServiceError("trust list: none published yet; run `skillpass init`")
@@ -246,34 +260,62 @@ class Service:
         return self.settings.home / "checkpoint.txt"
 
     def _keep_checkpoint(self) -> None:
-        # A copy outside the database: audit then notices a log rolled back
-        # together with its checkpoints table. Replaced atomically.
-        temporary = self.checkpoint_file.with_suffix(".tmp")
-        temporary.write_text(self.log.checkpoint(), encoding="utf-8")
-        temporary.replace(self.checkpoint_file)
+        """Keep the newest checkpoint outside the database too.
+
+        Audit then notices a log rolled back together with its checkpoints
+        table. Several processes may append: a lock orders them, and the copy
+        only ever grows; it is written whole and synced before it replaces
+        the old one.
+        """
+        note = self.log.checkpoint()
+        size = Checkpoint.parse(parse_note(note).text).tree_size
+        kept = self.checkpoint_file
+        with (kept.parent / "checkpoint.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if kept.exists() and _kept_size(kept) >= size:
+                return
+            with tempfile.NamedTemporaryFile(
+                "w", dir=kept.parent, prefix="checkpoint.", delete=False
+            ) as temporary:
+                temporary.write(note)
+                temporary.flush()
+                os.fsync(temporary.fileno())
+            os.replace(temporary.name, kept)
 
     def _screen(self, events: Sequence[SignedEvent]) -> dict[int, EventRefused]:
-        wanted = {e.event.get("worker_id") for e in events}
-        with self.session() as session:
-            names = dict(
-                session.execute(
-                    select(WorkerIdentityRow.worker_id, WorkerIdentityRow.name).where(
-                        WorkerIdentityRow.worker_id.in_(
-                            [w for w in wanted if isinstance(w, str)]
-                        )
-                    )
-                ).all()
-            )
+        """Refusals for events about unknown or erased workers, or naming them."""
+        wanted = [
+            w for w in {e.event.get("worker_id") for e in events} if isinstance(w, str)
+        ]
+        with self.reading() as session:
+            identities = {
+                worker_id: (name, erased_at)
+                for worker_id, name, erased_at in session.execute(
+                    select(
+                        WorkerIdentityRow.worker_id,
+                        WorkerIdentityRow.name,
+                        WorkerIdentityRow.erased_at,
+                    ).where(WorkerIdentityRow.worker_id.in_(wanted))
+                )
+            }
         screened = {}
         for index, signed in enumerate(events):
             worker_id = signed.event.get("worker_id")
             if not isinstance(worker_id, str):
                 continue  # malformed: the log refuses it with the reason
-            if worker_id not in names:
+            if worker_id not in identities:
                 screened[index] = EventRefused(
                     "unknown_worker", f"worker_id: {worker_id} is not registered"
                 )
-            elif _mentions(signed.event, names[worker_id]):
+                continue
+            name, erased_at = identities[worker_id]
+            # an erased worker's records may still be revoked, nothing more
+            if erased_at is not None and signed.event.get("kind") != "entry.revoked":
+                screened[index] = EventRefused(
+                    "erased_worker",
+                    f"worker_id: {worker_id}'s personal data was erased",
+                )
+            elif _mentions(signed.event, name):
                 screened[index] = EventRefused(
                     "personal_data", "event: contains the worker's name"
                 )
@@ -306,7 +348,7 @@ class Service:
 
     def identity(self, worker_id: str) -> WorkerIdentityRow:
         """The identity row of a worker; raise ServiceError if unknown."""
-        with self.session() as session:
+        with self.reading() as session:
             row = session.get(WorkerIdentityRow, worker_id)
         if row is None:
             raise ServiceError(f"worker: {worker_id} is not registered")
@@ -327,7 +369,7 @@ class Service:
         Besides ``witnessed`` checkpoints, the copy the service keeps and the
         tree sizes of issued passports show a log rolled back as a whole.
         """
-        with self.session() as session:
+        with self.reading() as session:
             rows = session.execute(
                 select(TrustListRow.issued_at, TrustListRow.document).order_by(
                     TrustListRow.version
@@ -346,7 +388,7 @@ class Service:
             witnessed=notes,
             processes=processes,
         )
-        with self.session() as session:
+        with self.reading() as session:
             shown = session.scalar(select(func.max(PassportRow.tree_size))) or 0
         if shown > report.tree_size:
             raise AuditFailure(
@@ -382,6 +424,29 @@ def _fixed_names(engine: Engine, settings: Settings) -> tuple[str, str]:
                 "fixed when this service was created"
             )
     return origin, verify_url
+
+
+def _kept_size(path: Path) -> int:
+    try:
+        return Checkpoint.parse(parse_note(path.read_text("utf-8")).text).tree_size
+    except (OSError, LedgerError):
+        return -1  # unreadable: replace it; audit reads the new one
+
+
+def _keys_to_use(store: KeyStore, engine: Engine, *, create_keys: bool) -> bool:
+    """Whether the service keys exist, setting aside a set an init left half made.
+
+    A partial set that no database has registered was never used: it is what
+    an ``init`` interrupted while writing the keys leaves, and is moved aside
+    (not deleted) so that ``init`` can start over.
+    """
+    found = keyring.present(store)
+    partial = 0 < len(found) < len(keyring.NAMES)
+    if partial and create_keys and not _has_service_keys(engine):
+        folder = store.set_aside(found, f"unfinished-{utc_now():%Y%m%dT%H%M%S}")
+        logger.warning("set aside the keys of an unfinished init in %s", folder)
+        return False
+    return keyring.exists(store)
 
 
 def _has_service_keys(engine: Engine) -> bool:

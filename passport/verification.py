@@ -85,7 +85,7 @@ def _status(
 
 def verification_log(service: Service, worker_id: str) -> list[VerificationRow]:
     """Every online verification of the worker's passports, newest first."""
-    with service.session() as session:
+    with service.reading() as session:
         passports = select(PassportRow.passport_id).where(
             PassportRow.worker_id == worker_id
         )

@@ -22,6 +22,10 @@ class IdentityConflict(IdentifierError):
     """An ID number already registered with different personal data."""
 
 
+class IdentityErased(IdentityConflict):
+    """An ID number whose personal data was erased: it stays unregistered."""
+
+
 def worker_id_for(id_number: str, pseudonym_key: bytes) -> str:
     """The pseudonymous worker id of an ID number (normalised first)."""
     normalised = normalize_id_number(id_number)
@@ -74,6 +78,12 @@ def register_worker(
                 name=name,
                 registered_at=now,
             )
+        )
+    elif known.erased_at is not None:
+        # its worker id would link the person to the log again
+        raise IdentityErased(
+            "id number: its personal data was erased at the person's request; "
+            "it cannot be registered again"
         )
     elif known.name is not None and known.name != name:
         raise IdentityConflict(

@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from passport.cli import admin_cmds, demo_cmd, passport_cmds, verify_cmd
+from passport.cli import (
+    admin_cmds,
+    demo_cmd,
+    monitor_cmd,
+    passport_cmds,
+    submit_cmd,
+    verify_cmd,
+    worker_cmds,
+)
 from passport.cli.common import configure_logging
 
 app = typer.Typer(
@@ -30,7 +38,10 @@ app.command()(demo_cmd.demo)
 app.command()(admin_cmds.init)
 app.command()(admin_cmds.serve)
 app.command()(admin_cmds.audit)
+app.command()(submit_cmd.submit)
 app.command()(verify_cmd.verify)
 app.command()(passport_cmds.guidance)
 app.add_typer(passport_cmds.passport_app, name="passport")
 app.add_typer(verify_cmd.trust_list_app, name="trust-list")
+app.add_typer(monitor_cmd.log_app, name="log")
+app.add_typer(worker_cmds.worker_app, name="worker")

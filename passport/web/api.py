@@ -9,7 +9,8 @@ from fastapi import APIRouter, Body, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from ledger.appender import Outcome
-from ledger.log import as_utc, utc_now
+from ledger.entry import as_utc
+from ledger.log import utc_now
 from passport.issuance import PassportOptions, issue_passport
 from passport.service import Service
 from passport.verification import verification_log, verify_online

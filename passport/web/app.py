@@ -11,7 +11,7 @@ from ledger.errors import LogBusy, ProofRequestError
 from ledger.store.engine import is_busy
 from passport.pdf import FontError
 from passport.service import Service, ServiceError
-from passport.web import api, log_api, page
+from passport.web import api, log_api, page, workers_api
 from passport.workers import IdentityConflict
 from schemas.api import Problem
 from schemas.identifiers import IdentifierError
@@ -29,6 +29,7 @@ def create_app(service: Service) -> FastAPI:
     app.state.service = service
     app.include_router(api.router)
     app.include_router(log_api.router)
+    app.include_router(workers_api.router)
     app.include_router(page.router)
     _add_error_handlers(app)
     return app

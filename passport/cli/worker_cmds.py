@@ -1,0 +1,56 @@
+"""`skillpass worker erase`: erase a worker's personal data."""
+
+from __future__ import annotations
+
+from contextlib import closing
+from typing import Annotated
+
+import typer
+
+from passport.cli.common import (
+    NEGATIVE,
+    DbOption,
+    HomeOption,
+    console,
+    fail,
+    open_service,
+    resolve_worker,
+    usage_errors,
+)
+from passport.erasure import AlreadyErased, erase_worker
+from passport.service import utc_now_seconds
+from passport.verdict import STATUS_TEXT
+
+worker_app = typer.Typer(help="Workers and their personal data.", no_args_is_help=True)
+
+
+@worker_app.command("erase")
+def erase(
+    worker: Annotated[
+        str, typer.Argument(help="Worker id, or the worker's ID number.")
+    ],
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why, e.g. the request's file number.")
+    ],
+    db: DbOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Erase a worker's name and ID number; the log and its proofs stay valid.
+
+    Irreversible. Issued passports then verify as "holder data erased", and
+    the ID number cannot be registered again. Exits 1 if already erased.
+    """
+    with closing(open_service(db, home)) as service, usage_errors():
+        worker_id = resolve_worker(service, worker)
+        try:
+            erasure = erase_worker(
+                service, worker_id, now=utc_now_seconds(), reason=reason
+            )
+        except AlreadyErased as exc:
+            fail(str(exc), NEGATIVE)
+    zh, en = STATUS_TEXT["holder_erased"]
+    console.print(
+        f"已删除 erased: worker {worker_id} at {erasure.erased_at:%Y-%m-%dT%H:%M:%SZ}; "
+        f"已签发护照 {erasure.passports} 本，核验结果为「{zh}」 "
+        f"{erasure.passports} issued passport(s) now verify as {en!r}"
+    )

@@ -1,0 +1,71 @@
+"""The workers' personal data over HTTP: erasure under the right of deletion."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from passport.erasure import MAX_REASON, AlreadyErased, erase_worker
+from passport.service import Service, utc_now_seconds
+from schemas.api import Problem
+
+# TODO: no authentication or roles yet (as for the rest of the API): anyone
+# who reaches this endpoint can erase a worker. Erasure must become an
+# authority role's act once roles exist.
+router = APIRouter(prefix="/api/v1", tags=["workers"])
+
+
+class ErasureRequest(BaseModel):
+    """Why the worker's personal data is erased."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=MAX_REASON)
+
+
+class ErasureReceipt(BaseModel):
+    """What was erased and when, for the requester's records."""
+
+    worker_id: str
+    erased_at: dt.datetime
+    passports: int = Field(description="issued passports that now verify as erased")
+
+
+def _service(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+@router.delete(
+    "/workers/{worker_id}/identity",
+    response_model=ErasureReceipt,
+    responses={404: {"model": Problem}, 409: {"model": Problem}},
+)
+def erase_identity(
+    worker_id: str, body: ErasureRequest, request: Request
+) -> ErasureReceipt | JSONResponse:
+    """Erase a worker's name and ID number; the log and its proofs stay valid.
+
+    The reason travels in the JSON body (``{"reason": "…"}``), not the query,
+    so that it stays out of access logs. 200 with a receipt when erased, 404
+    for an unknown worker, 409 when already erased, 422 without a reason.
+    Irreversible: issued passports then verify as "holder data erased", and
+    registering the same ID number again is refused.
+    """
+    try:
+        erasure = erase_worker(
+            _service(request), worker_id, now=utc_now_seconds(), reason=body.reason
+        )
+    except AlreadyErased as exc:
+        problem = Problem(reason="already_erased", detail=str(exc))
+        return JSONResponse(
+            problem.model_dump(exclude_none=True), status.HTTP_409_CONFLICT
+        )
+    return ErasureReceipt(
+        worker_id=erasure.worker_id,
+        erased_at=erasure.erased_at,
+        passports=erasure.passports,
+    )
