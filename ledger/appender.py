@@ -37,6 +37,7 @@ from ledger.errors import EventRefused
 from ledger.note import NoteSigner
 from ledger.references import WorkerChains
 from ledger.store.tables import CheckpointRow, EntryRow, TreeNodeRow
+from schemas.api import SubmitResult
 from schemas.events import (
     Event,
     SignedEvent,
@@ -95,6 +96,19 @@ class Outcome:
     entry: Entry | None = None
     duplicate: bool = False
     refused: EventRefused | None = None
+
+    def result(self) -> SubmitResult:
+        """The API's answer for this outcome."""
+        if self.refused is not None:
+            return SubmitResult(
+                status="refused", reason=self.refused.reason, detail=self.refused.detail
+            )
+        assert self.entry is not None
+        return SubmitResult(
+            status="duplicate" if self.duplicate else "appended",
+            log_index=self.entry.log_index,
+            leaf_hash=self.entry.leaf_hash.hex(),
+        )
 
 
 def admit(signed: SignedEvent, policy: EventPolicy, *, now: dt.datetime) -> Admitted:

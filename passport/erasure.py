@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, select, text
 
-from passport.service import Service, ServiceError
+from passport.errors import ServiceError
+from passport.service import Service
 from passport.tables import PassportRow, WorkerIdentityRow
 
 logger = logging.getLogger(__name__)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from issuers.keys import key_id, raw_public
+from passport.errors import ServiceError
 from passport.pdf import render_passport
 from passport.qr import qr_version
 from passport.sections import (
@@ -28,11 +29,12 @@ from passport.sections import (
     level_lines,
     training_lines,
 )
-from passport.service import Service, ServiceError, utc_now_seconds
+from passport.service import Service, utc_now_seconds
 from passport.tables import PassportRow
 from passport.workers import masked_name
 from schemas.passport import (
     MAX_PASSPORT_DAYS,
+    SECTIONS,
     CertificateLine,
     EmploymentSummary,
     HolderView,
@@ -43,7 +45,6 @@ from verify.qrtext import to_qr_text
 
 logger = logging.getLogger(__name__)
 
-SECTIONS = ("certificates", "training", "employment", "guidance")
 QR_CERTIFICATES = 6
 MAX_QR_VERSION = 12
 

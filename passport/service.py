@@ -34,6 +34,7 @@ from passport import keyring
 from passport.archive import Archive, Record
 from passport.config import DEFAULT_ORIGIN, DEFAULT_VERIFY_URL, Settings
 from passport.db import open_database
+from passport.errors import ServiceError
 from passport.tables import PassportRow, WorkerIdentityRow
 from passport.workers import register_worker
 from schemas.events import EntryRevoked, SignedEvent, parse_event
@@ -43,10 +44,6 @@ from verify.events import EntryChecker, TrustListPolicy, policy_from_trust_list
 from verify.trust import read_trust_list
 
 logger = logging.getLogger(__name__)
-
-
-class ServiceError(Exception):
-    """A request the service cannot serve, with a reason for the person asking."""
 
 
 class Service:

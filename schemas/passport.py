@@ -13,6 +13,9 @@ from pydantic import BaseModel, ConfigDict
 
 from schemas.events import CertificateType
 
+SECTIONS = ("certificates", "training", "employment", "guidance")
+"""What a worker may choose to show on a passport."""
+
 MAX_PASSPORT_DAYS = 3660
 """The longest a passport may last; verifiers refuse longer ones."""
 

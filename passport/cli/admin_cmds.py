@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from ledger.errors import AuditFailure
 from passport.cli.common import (
@@ -18,7 +17,6 @@ from passport.cli.common import (
     open_service,
     usage_errors,
 )
-from passport.web.app import create_app
 
 
 def init(db: DbOption = None, home: HomeOption = None) -> None:
@@ -60,5 +58,9 @@ def serve(
     home: HomeOption = None,
 ) -> None:
     """Run the HTTP API and the verification page."""
+    import uvicorn
+
+    from passport.web.app import create_app
+
     service = open_service(db, home)
     uvicorn.run(create_app(service), host=host, port=port)

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -18,10 +18,11 @@ from rich.console import Console
 from issuers.errors import IssuerError
 from ledger.errors import LedgerError
 from passport.config import Settings
-from passport.pdf import FontError
-from passport.service import Service, ServiceError
-from passport.workers import worker_id_for
+from passport.errors import ServiceError
 from schemas.identifiers import IdentifierError
+
+if TYPE_CHECKING:
+    from passport.service import Service
 
 OK, NEGATIVE, USAGE = 0, 1, 2
 
@@ -50,7 +51,7 @@ def usage_errors() -> Iterator[None]:
     """Turn the domain's refusals into a clear message and exit code 2."""
     try:
         yield
-    except (ServiceError, IssuerError, IdentifierError, LedgerError, FontError) as exc:
+    except (ServiceError, IssuerError, IdentifierError, LedgerError) as exc:
         fail(str(exc))
     except OSError as exc:
         fail(f"{exc.filename}: {exc.strerror}")
@@ -60,12 +61,18 @@ def open_service(
     db: str | None, home: Path | None, *, create_keys: bool = False
 ) -> Service:
     """The service on the chosen database, keys loaded (or created if asked)."""
+    # Imported here: the database layer is not needed by `skillpass verify`,
+    # which an employer runs offline and should start at once.
+    from passport.service import Service
+
     with usage_errors():
         return Service.open(Settings.load(db=db, home=home), create_keys=create_keys)
 
 
 def resolve_worker(service: Service, worker: str) -> str:
     """Accept a pseudonymous worker id, or an ID number to derive it from."""
+    from passport.workers import worker_id_for
+
     if len(worker) == 32 and all(c in "0123456789abcdef" for c in worker):
         return worker
     with usage_errors():

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from passport.cli.common import DbOption, console, usage_errors
-from passport.demo.run import DemoReport, run_demo
+
+if TYPE_CHECKING:
+    from passport.demo.run import DemoReport
 
 
 def demo(
@@ -26,6 +28,8 @@ def demo(
         raise typer.BadParameter(
             f"expected at least 1, got {workers}", param_hint="--workers"
         )
+    from passport.demo.run import run_demo
+
     with usage_errors():
         report = run_demo(out, workers=workers, seed=seed, db=db, console=console)
     _summary(report, out)

@@ -1,4 +1,9 @@
-"""The `skillpass` command line."""
+"""The `skillpass` command line.
+
+Commands import what only they need (the web server, the PDF renderer, the
+demo) when they run, so that every command, `skillpass verify` on an
+employer's laptop above all, starts without loading the others.
+"""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from passport.cli.common import (
     usage_errors,
 )
 from passport.guidance import GuidanceError, describe, guidance_for
-from passport.issuance import SECTIONS, PassportOptions, issue_passport
+from schemas.passport import SECTIONS
 
 passport_app = typer.Typer(help="Skills passports.", no_args_is_help=True)
 
@@ -38,6 +38,11 @@ def issue(
     home: HomeOption = None,
 ) -> None:
     """Issue a passport PDF with its QR code for one worker."""
+    from passport.issuance import (
+        PassportOptions,
+        issue_passport,
+    )
+
     unknown = set(hide or []) - set(SECTIONS)
     if unknown:
         fail(f"--hide: unknown section {sorted(unknown)[0]!r}")

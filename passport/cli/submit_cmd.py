@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import json
 import sys
-import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 import typer
 from pydantic import ValidationError
@@ -34,11 +33,12 @@ from passport.cli.common import (
     open_service,
     usage_errors,
 )
-from passport.service import Service
 from schemas.api import SubmitResult
 from schemas.events import SignedEvent
 
-BUSY_ATTEMPTS = 3
+if TYPE_CHECKING:
+    from passport.service import Service
+
 """How often a batch is tried while another writer holds the log."""
 
 
@@ -102,9 +102,23 @@ def _submit_all(
     )
     with progress:
         task = progress.add_task("提交 submitting", total=size)
-        for pending, read in _batches(source, batch_size):
-            _commit(service, pending, tally)
-            progress.advance(task, read)
+        batches: deque[tuple[Batch, int]] = deque()
+
+        def events() -> Iterator[list[SignedEvent]]:
+            for pending, read in _batches(source, batch_size):
+                batches.append((pending, read))
+                yield [signed for _, signed in pending.events]
+
+        try:
+            for outcomes in service.submit_many(events()):
+                pending, read = batches.popleft()
+                _report(pending, outcomes, tally)
+                progress.advance(task, read)
+        except LogBusy as exc:
+            fail(
+                f"{exc}; the lines printed are logged, run again to append the rest",
+                NEGATIVE,
+            )
     return tally
 
 
@@ -144,12 +158,11 @@ def _parse(raw: bytes) -> SignedEvent:
         raise ValueError(f"{where}: {first['msg']}" if where else first["msg"]) from exc
 
 
-def _commit(service: Service, pending: Batch, tally: Counter[str]) -> None:
-    """Submit one batch, then print its results in line order and flush."""
-    outcomes = _submit_retrying(service, [signed for _, signed in pending.events])
+def _report(pending: Batch, outcomes: list[Outcome], tally: Counter[str]) -> None:
+    """Print one committed batch's results in line order, then flush."""
     results = dict(pending.malformed)
     for (line_no, _), outcome in zip(pending.events, outcomes, strict=True):
-        results[line_no] = _result(outcome)
+        results[line_no] = outcome.result()
     lines = []
     for line_no in sorted(results):
         result = results[line_no]
@@ -158,38 +171,3 @@ def _commit(service: Service, pending: Batch, tally: Counter[str]) -> None:
         lines.append(json.dumps(report) + "\n")
     sys.stdout.write("".join(lines))
     sys.stdout.flush()
-
-
-def _submit_retrying(service: Service, events: list[SignedEvent]) -> list[Outcome]:
-    """Service.submit, tried again while another writer holds the log."""
-    if not events:
-        return []
-    for attempt in range(1, BUSY_ATTEMPTS):
-        try:
-            return service.submit(events)
-        except LogBusy:
-            time.sleep(attempt)
-    try:
-        return service.submit(events)
-    except LogBusy as exc:
-        fail(
-            f"{exc} (tried {BUSY_ATTEMPTS} times); the lines printed are "
-            "logged, run again to append the rest",
-            NEGATIVE,
-        )
-
-
-def _result(outcome: Outcome) -> SubmitResult:
-    """The API's result for one outcome."""
-    if outcome.refused is not None:
-        return SubmitResult(
-            status="refused",
-            reason=outcome.refused.reason,
-            detail=outcome.refused.detail,
-        )
-    assert outcome.entry is not None
-    return SubmitResult(
-        status="duplicate" if outcome.duplicate else "appended",
-        log_index=outcome.entry.log_index,
-        leaf_hash=outcome.entry.leaf_hash.hex(),
-    )

@@ -17,8 +17,6 @@ from passport.cli.common import (
     resolve_worker,
     usage_errors,
 )
-from passport.erasure import AlreadyErased, erase_worker
-from passport.service import utc_now_seconds
 from passport.verdict import STATUS_TEXT
 
 worker_app = typer.Typer(help="Workers and their personal data.", no_args_is_help=True)
@@ -40,6 +38,9 @@ def erase(
     Irreversible. Issued passports then verify as "holder data erased", and
     the ID number cannot be registered again. Exits 1 if already erased.
     """
+    from passport.erasure import AlreadyErased, erase_worker
+    from passport.service import utc_now_seconds
+
     with closing(open_service(db, home)) as service, usage_errors():
         worker_id = resolve_worker(service, worker)
         try:

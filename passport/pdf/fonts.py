@@ -28,6 +28,8 @@ from xml.sax.saxutils import escape
 from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 
+from passport.errors import ServiceError
+
 FONT_DIRS_ENV = "SKILLPASS_FONT_DIRS"
 REPO_FONT_DIR = Path(__file__).resolve().parents[2] / ".cache" / "fonts"
 SYSTEM_FONT_DIR = Path("/usr/share/fonts/truetype")
@@ -51,7 +53,7 @@ FONT_CHAIN: tuple[FontSpec, ...] = (
 )
 
 
-class FontError(Exception):
+class FontError(ServiceError):
     """Root of the font errors."""
 
 

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from ledger.appender import Outcome
 from ledger.entry import as_utc
 from ledger.log import utc_now
 from passport.issuance import PassportOptions, issue_passport
@@ -44,21 +43,6 @@ def _service(request: Request) -> Service:
     return service
 
 
-def _result(outcome: Outcome) -> SubmitResult:
-    if outcome.refused is not None:
-        return SubmitResult(
-            status="refused",
-            reason=outcome.refused.reason,
-            detail=outcome.refused.detail,
-        )
-    assert outcome.entry is not None
-    return SubmitResult(
-        status="duplicate" if outcome.duplicate else "appended",
-        log_index=outcome.entry.log_index,
-        leaf_hash=outcome.entry.leaf_hash.hex(),
-    )
-
-
 @router.post(
     "/events",
     status_code=status.HTTP_201_CREATED,
@@ -69,7 +53,7 @@ def submit_event(
 ) -> SubmitResult:
     """Append one issuer-signed event: 201 appended, 200 already there, 422 refused."""
     [outcome] = _service(request).submit([signed])
-    result = _result(outcome)
+    result = outcome.result()
     if result.status == "refused":
         response.status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
     elif result.status == "duplicate":
@@ -82,7 +66,7 @@ def submit_events(
     events: Annotated[list[SignedEvent], Body(max_length=MAX_BATCH)], request: Request
 ) -> list[SubmitResult]:
     """Append several events; each gets its own result, in order."""
-    return [_result(o) for o in _service(request).submit(events)]
+    return [o.result() for o in _service(request).submit(events)]
 
 
 @router.post("/workers", status_code=status.HTTP_201_CREATED)

@@ -9,8 +9,9 @@ from sqlalchemy.exc import OperationalError
 
 from ledger.errors import LogBusy, ProofRequestError
 from ledger.store.engine import is_busy
+from passport.errors import ServiceError
 from passport.pdf import FontError
-from passport.service import Service, ServiceError
+from passport.service import Service
 from passport.web import api, log_api, page, workers_api
 from passport.workers import IdentityConflict
 from schemas.api import Problem
