@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 from rfc8785 import CanonicalizationError
-from sqlalchemy import Connection, insert, select, tuple_
+from sqlalchemy import Connection, insert, select
 
 from ledger import merkle
 from ledger.canonical import canonical_json, sha256
@@ -36,6 +36,7 @@ from ledger.entry import Entry
 from ledger.errors import EventRefused
 from ledger.note import NoteSigner
 from ledger.references import WorkerChains
+from ledger.store.nodes import fetch_nodes
 from ledger.store.tables import CheckpointRow, EntryRow, TreeNodeRow
 from schemas.api import SubmitResult
 from schemas.events import (
@@ -266,10 +267,5 @@ def log_size(connection: Connection) -> int:
 def _read_border(connection: Connection, size: int) -> merkle.Border:
     """The perfect subtrees on the right border of a tree of ``size`` leaves."""
     wanted = merkle.perfect_subtrees(0, size)
-    if not wanted:
-        return []
-    query = select(TreeNodeRow).where(
-        tuple_(TreeNodeRow.level, TreeNodeRow.node_index).in_(wanted)
-    )
-    found = {(row.level, row.node_index): row.hash for row in connection.execute(query)}
+    found = fetch_nodes(connection, wanted)
     return [(node, found[node]) for node in wanted]

@@ -6,10 +6,10 @@ import datetime as dt
 import json
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 
-from sqlalchemy import Connection, Engine, select, tuple_
+from sqlalchemy import Connection, Engine, select
 
 from ledger import merkle
 from ledger.admission import Admission, AdmissionPool
@@ -26,7 +26,8 @@ from ledger.entry import Entry
 from ledger.errors import EventRefused, ProofRequestError
 from ledger.note import NoteSigner
 from ledger.store.engine import write_transaction
-from ledger.store.tables import CheckpointRow, EntryRow, TreeNodeRow
+from ledger.store.nodes import fetch_nodes
+from ledger.store.tables import CheckpointRow, EntryRow
 from schemas.events import SignedEvent
 
 logger = logging.getLogger(__name__)
@@ -159,21 +160,22 @@ class Log:
         with self.engine.connect() as connection:
             self._check_size(connection, tree_size)
             nodes = merkle.perfect_subtrees(0, tree_size)
-            return merkle.fold(_fetch_nodes(connection, nodes))
+            found = fetch_nodes(connection, nodes)
+            return merkle.fold([found[node] for node in nodes])
 
     def inclusion_proof(self, log_index: int, tree_size: int) -> list[bytes]:
         """PATH(log_index, D[tree_size]) from stored subtree hashes, leaf to root."""
         ranges = merkle.inclusion_ranges(log_index, tree_size)
         with self.engine.connect() as connection:
             self._check_size(connection, tree_size)
-            return merkle.proof_hashes(ranges, lambda n: _fetch_map(connection, n))
+            return merkle.proof_hashes(ranges, lambda n: fetch_nodes(connection, n))
 
     def consistency_proof(self, first: int, second: int) -> list[bytes]:
         """PROOF(first, D[second]) from stored subtree hashes."""
         ranges = merkle.consistency_ranges(first, second)
         with self.engine.connect() as connection:
             self._check_size(connection, second)
-            return merkle.proof_hashes(ranges, lambda n: _fetch_map(connection, n))
+            return merkle.proof_hashes(ranges, lambda n: fetch_nodes(connection, n))
 
     @staticmethod
     def _check_size(connection: Connection, tree_size: int) -> None:
@@ -182,23 +184,3 @@ class Log:
             raise ProofRequestError(
                 f"tree_size: {tree_size} is beyond the log's size {size}"
             )
-
-
-def _fetch_map(
-    connection: Connection, nodes: set[merkle.Node]
-) -> Mapping[merkle.Node, bytes]:
-    if not nodes:
-        return {}
-    query = select(TreeNodeRow).where(
-        tuple_(TreeNodeRow.level, TreeNodeRow.node_index).in_(sorted(nodes))
-    )
-    found = {(r.level, r.node_index): r.hash for r in connection.execute(query)}
-    missing = nodes - found.keys()
-    if missing:
-        raise ProofRequestError(f"tree: missing stored nodes {sorted(missing)[:3]}")
-    return found
-
-
-def _fetch_nodes(connection: Connection, nodes: list[merkle.Node]) -> list[bytes]:
-    found = _fetch_map(connection, set(nodes))
-    return [found[node] for node in nodes]
