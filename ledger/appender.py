@@ -37,6 +37,7 @@ from ledger.errors import EventRefused
 from ledger.note import NoteSigner
 from ledger.references import WorkerChains
 from ledger.store.nodes import fetch_nodes
+from ledger.store.shards import record_shard, shard_for, shard_size
 from ledger.store.tables import CheckpointRow, EntryRow, TreeNodeRow
 from schemas.api import SubmitResult
 from schemas.events import (
@@ -159,9 +160,16 @@ def append_batch(
     origin: str,
     now: dt.datetime,
 ) -> list[Outcome]:
-    """Steps 2–4 inside the caller's write transaction."""
-    size = log_size(connection)
-    border = _read_border(connection, size)
+    """Steps 2–4 inside the caller's write transaction.
+
+    The batch goes to the shard of ``now``'s period (``ledger/shards.py``):
+    its entries take the next global positions, and their leaves extend
+    that shard's tree, whose new checkpoint names the shard's origin.
+    """
+    shard, new = shard_for(connection, origin, now)
+    size = shard_size(connection, shard.period)
+    position = shard.first_position + size
+    border = _read_border(connection, shard.period, size)
     known = WorkerChains.load(connection, [a.event for a in batch])
     outcomes: list[Outcome] = []
     rows: list[dict[str, Any]] = []
@@ -178,29 +186,47 @@ def append_batch(
         except EventRefused as refused:
             outcomes.append(Outcome(refused=refused))
             continue
-        entry, row = _new_entry(admitted, known, size, now)
+        entry, row = _new_entry(admitted, known, position, now)
         rows.append(row)
         nodes.extend(
-            {"level": level, "node_index": index, "hash": digest}
+            {
+                "period": shard.period,
+                "level": level,
+                "node_index": index,
+                "hash": digest,
+            }
             for (level, index), digest in merkle.append_leaf(
                 border, size, row["leaf_hash"]
             )
         )
         known.add(
-            size, entry.worker_seq, admitted.event_hash, row["leaf_hash"], entry.event
+            position,
+            entry.worker_seq,
+            admitted.event_hash,
+            row["leaf_hash"],
+            entry.event,
         )
         outcomes.append(Outcome(entry=entry))
+        position += 1
         size += 1
     if rows:
+        if new:
+            record_shard(connection, shard, now)
         connection.execute(insert(EntryRow), rows)
         connection.execute(insert(TreeNodeRow), nodes)
         root = merkle.fold([h for _, h in border])
-        note = Checkpoint(origin, size, root).sign(signer)
+        note = Checkpoint(shard.origin, size, root).sign(signer)
         connection.execute(
             insert(CheckpointRow),
-            {"tree_size": size, "root_hash": root, "note": note, "signed_at": now},
+            {
+                "period": shard.period,
+                "tree_size": size,
+                "root_hash": root,
+                "note": note,
+                "signed_at": now,
+            },
         )
-        logger.debug("appended %s entries, tree size %s", len(rows), size)
+        logger.debug("appended %s entries, %s has %s", len(rows), shard.origin, size)
     return outcomes
 
 
@@ -249,23 +275,8 @@ def _entry_at(
     return Entry.from_json(json.loads(leaf_data))
 
 
-def log_size(connection: Connection) -> int:
-    """The number of entries: the size of the newest checkpoint.
-
-    Every append writes its checkpoint in the same transaction, so the two
-    agree; reading the checkpoint avoids a query across the partitions of
-    ``entries``. Audit checks that they agree.
-    """
-    size = connection.execute(
-        select(CheckpointRow.tree_size)
-        .order_by(CheckpointRow.tree_size.desc())
-        .limit(1)
-    ).scalar()
-    return 0 if size is None else int(size)
-
-
-def _read_border(connection: Connection, size: int) -> merkle.Border:
-    """The perfect subtrees on the right border of a tree of ``size`` leaves."""
+def _read_border(connection: Connection, period: int, size: int) -> merkle.Border:
+    """The perfect subtrees on the right border of a shard of ``size`` leaves."""
     wanted = merkle.perfect_subtrees(0, size)
-    found = fetch_nodes(connection, wanted)
+    found = fetch_nodes(connection, period, wanted)
     return [(node, found[node]) for node in wanted]

@@ -2,7 +2,9 @@
 
 The audit reads the log once, in index order, and stops at the first fault:
 
-1. Every signed checkpoint verifies with the log's note key and origin.
+1. Every signed checkpoint verifies with the log's note key and the
+   origin of its shard; the shards follow one another with no gap
+   (``ledger/audit_signed.py``).
 2. Entries are numbered 0, 1, 2, … with no gap, and each row's leaf data
    says the same index; the lookup columns agree with the leaf data.
 3. The stored leaf hash is SHA-256(0x00 || leaf data) and the event hash is
@@ -10,9 +12,9 @@ The audit reads the log once, in index order, and stops at the first fault:
 4. The event's signature, issuer key and accreditation check (``check``).
 5. Each worker's entries form one chain: sequence 0, 1, 2, … each naming
    the leaf hash of the one before.
-6. The tree rebuilt from the leaves has, at every checkpoint's size, the
-   root that checkpoint signed; the stored subtree hashes are the rebuilt
-   ones; no entry lies beyond the last checkpoint.
+6. Each shard's tree rebuilt from its leaves has, at every checkpoint's
+   size, the root that checkpoint signed; the stored subtree hashes are
+   the rebuilt ones; no entry lies beyond its shard's last checkpoint.
 
 A changed byte, a swapped signature, a deleted, inserted or reordered entry,
 a forked chain or a history rewritten without the log key each break one
@@ -21,10 +23,10 @@ of these steps.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import os
+from collections import deque
 from collections.abc import Generator, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
@@ -35,12 +37,13 @@ from sqlalchemy.exc import StatementError
 
 from ledger import merkle
 from ledger.audit_signatures import EntryCheck, SignatureChecks
+from ledger.audit_signed import SignedTrees, signed_trees
 from ledger.canonical import canonical_json, sha256
-from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.entry import Entry, as_utc
-from ledger.errors import AuditFailure, LedgerError, NoteError
-from ledger.note import NoteVerifier, parse_note
-from ledger.store.tables import CheckpointRow, EntryRow, TreeNodeRow
+from ledger.errors import AuditFailure
+from ledger.note import NoteVerifier
+from ledger.shards import Shard
+from ledger.store.tables import EntryRow, TreeNodeRow
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +56,7 @@ class AuditReport:
     """What an audit that passed covered."""
 
     tree_size: int
+    shards: int
     checkpoints: int
     workers: int
 
@@ -68,35 +72,27 @@ def audit(
 ) -> AuditReport:
     """Audit the whole log; raise AuditFailure naming the first bad index.
 
-    ``witnessed`` are signed checkpoints kept outside the database (by a
-    monitor, a passport holder, a copy the service writes): they catch a log
-    rolled back together with its checkpoints table. Signatures are checked
-    in ``processes`` workers (default: one per core) once the log is large.
+    ``origin`` is the log's base name; each shard's checkpoints carry its
+    own (``ledger/shards.py``). ``witnessed`` are signed checkpoints kept
+    outside the database (by a monitor, a passport holder, a copy the
+    service writes): they catch a log rolled back together with its
+    checkpoints table. Signatures are checked in ``processes`` workers
+    (default: one per core) once the log is large.
     """
     with (
         engine.connect() as connection,
         closing(_stored_nodes(connection)) as stored_nodes,
         closing(_rows(connection)) as rows,
     ):
-        checkpoints = _signed_checkpoints(connection, origin, verifiers)
-        roots = {c.tree_size: c.root_hash for c in checkpoints}
-        stored_size = max(roots, default=0)
-        for note in witnessed:
-            seen = _witnessed(note, origin, verifiers, roots)
-            if seen.tree_size <= stored_size and seen.tree_size not in roots:
-                # every append stores its checkpoint: one seen elsewhere is here
-                raise AuditFailure(
-                    None,
-                    "deleted checkpoint",
-                    f"the signed checkpoint of size {seen.tree_size} is missing",
-                )
-            roots[seen.tree_size] = seen.root_hash
-        signed_size = max(roots, default=0)
+        signed = signed_trees(connection, origin, verifiers, witnessed)
         if processes is None:
-            processes = (os.cpu_count() or 1) if signed_size >= PARALLEL_FROM else 1
+            large = signed.total() >= PARALLEL_FROM
+            processes = (os.cpu_count() or 1) if large else 1
         with SignatureChecks(check, processes=processes) as signatures:
             try:
-                report = _walk(rows, stored_nodes, roots, signatures)
+                sizes, workers = _walk(
+                    rows, _StoredNodes(stored_nodes), signed, signatures
+                )
             except StatementError as exc:
                 # a value of the wrong type where bytes belong: changed by hand
                 raise AuditFailure(None, "unreadable table", str(exc.orig)) from exc
@@ -108,125 +104,67 @@ def audit(
             failure = signatures.first_failure()
             if failure is not None:
                 raise failure
-        if stored_size != report.tree_size:
-            # the log's size is read from its newest checkpoint: they must agree
+    for shard in signed.shards:
+        # a shard's size is read from its newest checkpoint: they must agree
+        stored, size = signed.stored_size.get(shard.period, 0), sizes[shard.period]
+        if stored != size:
             raise AuditFailure(
-                min(stored_size, report.tree_size),
+                shard.first_position + min(stored, size),
                 "deleted checkpoint",
-                f"the newest stored checkpoint has size {stored_size}, "
-                f"the log {report.tree_size} entries",
+                f"the newest stored checkpoint of {shard.origin} has size {stored}, "
+                f"the shard {size} entries",
             )
+    tree_size = sum(sizes.values())
     logger.debug(
-        "audit passed: %s entries, %s checkpoints", report.tree_size, len(checkpoints)
+        "audit passed: %s entries in %s shards, %s checkpoints",
+        tree_size,
+        len(signed.shards),
+        signed.stored_count,
     )
     return AuditReport(
-        tree_size=report.tree_size, checkpoints=len(checkpoints), workers=report.workers
+        tree_size=tree_size,
+        shards=len(signed.shards),
+        checkpoints=signed.stored_count,
+        workers=workers,
     )
 
 
 def _walk(
     rows: Iterator[Row[Any]],
-    stored_nodes: Iterator[tuple[merkle.Node, bytes]],
-    roots: dict[int, bytes],
+    stored: _StoredNodes,
+    signed: SignedTrees,
     signatures: SignatureChecks,
-) -> AuditReport:
-    """Steps 2-6 in log order; signatures go to ``signatures``."""
-    signed_size = max(roots, default=0)
+) -> tuple[dict[int, int], int]:
+    """Steps 2-6 in log order; each shard's size, and the number of workers."""
     heads: dict[str, tuple[int, bytes]] = {}
-    border: merkle.Border = []
-    size = 0
-    for row in rows:
-        if row.log_index != size:
-            kind = "missing entry" if row.log_index > size else "reordered entry"
-            raise AuditFailure(size, kind, f"found index {row.log_index} next")
-        if size >= signed_size:
-            raise AuditFailure(size, "inserted entry", "beyond the last checkpoint")
+    sizes: dict[int, int] = {}
+    upcoming = deque(signed.shards)
+    tree: _ShardRebuild | None = None
+
+    def next_shard() -> _ShardRebuild:
+        if tree is not None:
+            sizes[tree.shard.period] = tree.finish(upcoming[0] if upcoming else None)
+        shard = upcoming.popleft()
+        return _ShardRebuild(shard, signed.roots.get(shard.period, {}), stored)
+
+    for position, row in enumerate(rows):
+        if row.log_index != position:
+            kind = "missing entry" if row.log_index > position else "reordered entry"
+            raise AuditFailure(position, kind, f"found index {row.log_index} next")
+        while upcoming and position >= upcoming[0].first_position:
+            tree = next_shard()
+        if tree is None:
+            raise AuditFailure(position, "inserted entry", "the log has no shard yet")
+        tree.expect_leaf()
         entry, event_bytes = _check_row(row)
         signatures.add(entry, event_bytes, row.leaf_data)
         _check_chain(entry, row.leaf_hash, heads)
-        for node, digest in merkle.append_leaf(border, size, row.leaf_hash):
-            _check_stored_node(stored_nodes, node, digest)
-        size += 1
-        if size in roots and merkle.fold([h for _, h in border]) != roots[size]:
-            start = max((s for s in roots if s < size), default=0)
-            raise AuditFailure(
-                start,
-                "history rewritten",
-                f"the tree of size {size} does not have the signed root; "
-                f"the change lies in entries {start} to {size - 1}",
-            )
-    if size < signed_size:
-        raise AuditFailure(
-            size, "truncated log", f"a checkpoint signed size {signed_size}"
-        )
-    extra = next(stored_nodes, None)
-    if extra is not None:
-        raise AuditFailure(size, "inserted tree node", f"node {extra[0]} has no leaves")
-    return AuditReport(tree_size=size, checkpoints=0, workers=len(heads))
-
-
-def _check_one_form(note: str) -> None:
-    """The log writes one signature line per checkpoint, in canonical base64."""
-    parsed = parse_note(note)
-    rebuilt = (
-        parsed.text
-        + "\n"
-        + "".join(
-            f"— {sig.name} {base64.b64encode(sig.key_id + sig.signature).decode()}\n"
-            for sig in parsed.signatures
-        )
-    )
-    if len(parsed.signatures) != 1 or rebuilt != note:
-        raise NoteError("note: not in the one form the log writes")
-
-
-def _witnessed(
-    note: str,
-    origin: str,
-    verifiers: Sequence[NoteVerifier],
-    roots: dict[int, bytes],
-) -> Checkpoint:
-    try:
-        seen = open_checkpoint(note, verifiers, origin=origin)
-    except LedgerError as exc:
-        raise AuditFailure(None, "bad checkpoint", f"witnessed: {exc}") from exc
-    stored = roots.get(seen.tree_size)
-    if stored is not None and stored != seen.root_hash:
-        raise AuditFailure(
-            None,
-            "bad checkpoint",
-            f"two signed roots for size {seen.tree_size}: the log forked",
-        )
-    return seen
-
-
-def _signed_checkpoints(
-    connection: Connection, origin: str, verifiers: Sequence[NoteVerifier]
-) -> list[Checkpoint]:
-    checkpoints: list[Checkpoint] = []
-    for row in connection.execute(
-        select(CheckpointRow).order_by(CheckpointRow.tree_size)
-    ):
-        # A bad checkpoint vouches for nothing after the last good one.
-        first = checkpoints[-1].tree_size if checkpoints else 0
-        try:
-            checkpoint = open_checkpoint(row.note, verifiers, origin=origin)
-            _check_one_form(row.note)
-        except LedgerError as exc:
-            raise AuditFailure(
-                first, "bad checkpoint", f"checkpoint of size {row.tree_size}: {exc}"
-            ) from exc
-        if (checkpoint.tree_size, checkpoint.root_hash) != (
-            row.tree_size,
-            row.root_hash,
-        ):
-            raise AuditFailure(
-                first,
-                "bad checkpoint",
-                f"checkpoint of size {row.tree_size} differs from its signed note",
-            )
-        checkpoints.append(checkpoint)
-    return checkpoints
+        tree.add(row.leaf_hash)
+    while upcoming:
+        tree = next_shard()
+    if tree is not None:
+        sizes[tree.shard.period] = tree.finish(None)
+    return sizes, len(heads)
 
 
 def _rows(connection: Connection) -> Generator[Row[Any]]:
@@ -296,26 +234,104 @@ def _check_chain(
     heads[entry.worker_id] = (entry.worker_seq, leaf_hash)
 
 
-def _stored_nodes(connection: Connection) -> Generator[tuple[merkle.Node, bytes]]:
-    """Stored subtree hashes in the order a rebuild completes them."""
+class _ShardRebuild:
+    """One shard's tree rebuilt leaf by leaf against its roots and stored nodes."""
+
+    def __init__(
+        self, shard: Shard, roots: dict[int, bytes], stored: _StoredNodes
+    ) -> None:
+        self.shard = shard
+        self.roots = roots
+        self.signed_size = max(roots, default=0)
+        self.stored = stored
+        self.border: merkle.Border = []
+        self.size = 0
+
+    def expect_leaf(self) -> None:
+        """Check that a checkpoint of this shard covers one more leaf."""
+        if self.size >= self.signed_size:
+            raise AuditFailure(
+                self.shard.first_position + self.size,
+                "inserted entry",
+                f"beyond the last checkpoint of {self.shard.origin}",
+            )
+
+    def add(self, leaf_hash: bytes) -> None:
+        """Append a leaf; check the nodes it completes and the root at the new size."""
+        start = self.shard.first_position
+        for node, digest in merkle.append_leaf(self.border, self.size, leaf_hash):
+            self.stored.check(self.shard, node, digest)
+        self.size += 1
+        root = self.roots.get(self.size)
+        if root is not None and merkle.fold([h for _, h in self.border]) != root:
+            earlier = max((s for s in self.roots if s < self.size), default=0)
+            raise AuditFailure(
+                start + earlier,
+                "history rewritten",
+                f"the tree of {self.shard.origin} at size {self.size} does not have "
+                f"the signed root; the change lies in entries {start + earlier} to "
+                f"{start + self.size - 1}",
+            )
+
+    def finish(self, following: Shard | None) -> int:
+        """Check nothing signed or stored is missing; return the shard's size."""
+        if self.size < self.signed_size:
+            raise AuditFailure(
+                self.shard.first_position + self.size,
+                "truncated log",
+                f"a checkpoint of {self.shard.origin} signed size {self.signed_size}",
+            )
+        self.stored.check_none_before(following, self.shard.first_position + self.size)
+        return self.size
+
+
+class _StoredNodes:
+    """Stored subtree hashes, shard by shard, in the order a rebuild makes them."""
+
+    def __init__(self, rows: Iterator[tuple[int, merkle.Node, bytes]]) -> None:
+        self.rows = rows
+        self.peeked: tuple[int, merkle.Node, bytes] | None = None
+
+    def _next(self) -> tuple[int, merkle.Node, bytes] | None:
+        found, self.peeked = self.peeked, None
+        return found if found is not None else next(self.rows, None)
+
+    def check(self, shard: Shard, node: merkle.Node, digest: bytes) -> None:
+        """The next stored node is ``node`` of ``shard``, with hash ``digest``."""
+        position = shard.first_position + (node[1] << node[0])
+        found = self._next()
+        if found is None or found[:2] != (shard.period, node):
+            raise AuditFailure(
+                position,
+                "deleted tree node",
+                f"node {node} of {shard.origin} is not stored",
+            )
+        if found[2] != digest:
+            raise AuditFailure(
+                position,
+                "changed tree node",
+                f"node {node} of {shard.origin} is not its hash",
+            )
+
+    def check_none_before(self, following: Shard | None, position: int) -> None:
+        """No node is stored before those of the ``following`` shard (or at all)."""
+        found = self._next()
+        self.peeked = found
+        if found is not None and (following is None or found[0] < following.period):
+            raise AuditFailure(
+                position,
+                "inserted tree node",
+                f"node {found[1]} of period {found[0]} has no leaves",
+            )
+
+
+def _stored_nodes(
+    connection: Connection,
+) -> Generator[tuple[int, merkle.Node, bytes]]:
     completion = (TreeNodeRow.node_index + 1).op("<<")(TreeNodeRow.level)
     query = select(
-        TreeNodeRow.level, TreeNodeRow.node_index, TreeNodeRow.hash
-    ).order_by(completion, TreeNodeRow.level)
+        TreeNodeRow.period, TreeNodeRow.level, TreeNodeRow.node_index, TreeNodeRow.hash
+    ).order_by(TreeNodeRow.period, completion, TreeNodeRow.level)
     with connection.execution_options(yield_per=5000).execute(query) as result:
-        for level, node_index, digest in result:
-            yield (level, node_index), digest
-
-
-def _check_stored_node(
-    stored: Iterator[tuple[merkle.Node, bytes]], node: merkle.Node, digest: bytes
-) -> None:
-    found = next(stored, None)
-    if found is None or found[0] != node:
-        raise AuditFailure(
-            node[1] << node[0], "deleted tree node", f"node {node} is not stored"
-        )
-    if found[1] != digest:
-        raise AuditFailure(
-            node[1] << node[0], "changed tree node", f"node {node} is not its hash"
-        )
+        for period, level, node_index, digest in result:
+            yield period, (level, node_index), digest

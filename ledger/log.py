@@ -19,14 +19,15 @@ from ledger.appender import (
     Outcome,
     admit,
     append_batch,
-    log_size,
 )
 from ledger.checkpoint import Checkpoint
 from ledger.entry import Entry
 from ledger.errors import EventRefused, ProofRequestError
 from ledger.note import NoteSigner
+from ledger.shards import Shard, index_text, locate, period_of, shard_origin
 from ledger.store.engine import write_transaction
 from ledger.store.nodes import fetch_nodes
+from ledger.store.shards import all_shards, log_size, shard_size
 from ledger.store.tables import CheckpointRow, EntryRow
 from schemas.events import SignedEvent
 
@@ -117,15 +118,53 @@ class Log:
         ]
 
     def size(self) -> int:
-        """The number of entries in the log."""
+        """The number of entries in the log, all shards together."""
         with self.engine.connect() as connection:
             return log_size(connection)
 
-    def checkpoint(self) -> str:
-        """The latest signed checkpoint note (of the empty tree if none yet)."""
+    def shards(self) -> list[Shard]:
+        """Every shard, oldest first (none for an empty log)."""
+        with self.engine.connect() as connection:
+            return all_shards(connection)
+
+    def shard_index(self) -> str:
+        """The shard index as a note signed with the log key."""
+        if self.signer is None:
+            raise RuntimeError("log: opened without its signing key")
+        return self.signer.sign(index_text(self.origin, self.shards()))
+
+    def locate(self, position: int) -> tuple[Shard, int]:
+        """The shard holding global ``position``, and the index within it."""
+        shard, index = locate(self.shards(), position)
+        if index >= self.shard_size(shard.period):
+            raise ProofRequestError(f"position: no entry at {position}")
+        return shard, index
+
+    def shard(self, period: int | None = None) -> Shard:
+        """The shard of ``period``; by default the newest (or this year's, if none)."""
+        shards = self.shards()
+        if period is None:
+            if shards:
+                return shards[-1]
+            period = period_of(self.clock())
+            return Shard(period, shard_origin(self.origin, period), 0)
+        for shard in shards:
+            if shard.period == period:
+                return shard
+        raise ProofRequestError(f"period: the log has no shard for {period}")
+
+    def shard_size(self, period: int) -> int:
+        """The number of entries in the shard of ``period``."""
+        with self.engine.connect() as connection:
+            return shard_size(connection, period)
+
+    def checkpoint(self, period: int | None = None) -> str:
+        """A shard's newest signed checkpoint (of the empty tree if none yet)."""
+        shard = self.shard(period)
         with self.engine.connect() as connection:
             note = connection.execute(
                 select(CheckpointRow.note)
+                .where(CheckpointRow.period == shard.period)
                 .order_by(CheckpointRow.tree_size.desc())
                 .limit(1)
             ).scalar()
@@ -133,10 +172,10 @@ class Log:
             return str(note)
         if self.signer is None:
             raise ProofRequestError("checkpoint: the log has not signed any yet")
-        return Checkpoint(self.origin, 0, merkle.EMPTY_ROOT).sign(self.signer)
+        return Checkpoint(shard.origin, 0, merkle.EMPTY_ROOT).sign(self.signer)
 
     def entry(self, log_index: int) -> Entry:
-        """The entry at ``log_index``; raise ProofRequestError if there is none."""
+        """The entry at global position ``log_index``; raise ProofRequestError."""
         with self.engine.connect() as connection:
             leaf_data = connection.execute(
                 select(EntryRow.leaf_data).where(EntryRow.log_index == log_index)
@@ -144,6 +183,13 @@ class Log:
         if leaf_data is None:
             raise ProofRequestError(f"entry: no entry at index {log_index}")
         return Entry.from_json(json.loads(leaf_data))
+
+    def shard_entry(self, index: int, period: int | None = None) -> Entry:
+        """Leaf ``index`` of a shard's tree (by default the newest shard's)."""
+        shard = self.shard(period)
+        if not 0 <= index < self.shard_size(shard.period):
+            raise ProofRequestError(f"entry: {shard.origin} has no leaf {index}")
+        return self.entry(shard.first_position + index)
 
     def worker_entries(self, worker_id: str) -> list[Entry]:
         """A worker's entries in chain order."""
@@ -155,32 +201,43 @@ class Log:
             )
             return [Entry.from_json(json.loads(leaf_data)) for (leaf_data,) in rows]
 
-    def root(self, tree_size: int) -> bytes:
-        """The root hash of the tree at ``tree_size`` (≤ the current size)."""
+    def root(self, tree_size: int, period: int | None = None) -> bytes:
+        """The root of a shard's tree at ``tree_size`` (≤ its current size)."""
+        shard = self.shard(period)
         with self.engine.connect() as connection:
-            self._check_size(connection, tree_size)
+            self._check_size(connection, shard, tree_size)
             nodes = merkle.perfect_subtrees(0, tree_size)
-            found = fetch_nodes(connection, nodes)
+            found = fetch_nodes(connection, shard.period, nodes)
             return merkle.fold([found[node] for node in nodes])
 
-    def inclusion_proof(self, log_index: int, tree_size: int) -> list[bytes]:
-        """PATH(log_index, D[tree_size]) from stored subtree hashes, leaf to root."""
-        ranges = merkle.inclusion_ranges(log_index, tree_size)
+    def inclusion_proof(
+        self, index: int, tree_size: int, period: int | None = None
+    ) -> list[bytes]:
+        """PATH(index, D[tree_size]) in a shard's tree, leaf to root."""
+        ranges = merkle.inclusion_ranges(index, tree_size)
+        shard = self.shard(period)
         with self.engine.connect() as connection:
-            self._check_size(connection, tree_size)
-            return merkle.proof_hashes(ranges, lambda n: fetch_nodes(connection, n))
+            self._check_size(connection, shard, tree_size)
+            return merkle.proof_hashes(
+                ranges, lambda n: fetch_nodes(connection, shard.period, n)
+            )
 
-    def consistency_proof(self, first: int, second: int) -> list[bytes]:
-        """PROOF(first, D[second]) from stored subtree hashes."""
+    def consistency_proof(
+        self, first: int, second: int, period: int | None = None
+    ) -> list[bytes]:
+        """PROOF(first, D[second]) in a shard's tree."""
         ranges = merkle.consistency_ranges(first, second)
+        shard = self.shard(period)
         with self.engine.connect() as connection:
-            self._check_size(connection, second)
-            return merkle.proof_hashes(ranges, lambda n: fetch_nodes(connection, n))
+            self._check_size(connection, shard, second)
+            return merkle.proof_hashes(
+                ranges, lambda n: fetch_nodes(connection, shard.period, n)
+            )
 
     @staticmethod
-    def _check_size(connection: Connection, tree_size: int) -> None:
-        size = log_size(connection)
+    def _check_size(connection: Connection, shard: Shard, tree_size: int) -> None:
+        size = shard_size(connection, shard.period)
         if not 0 <= tree_size <= size:
             raise ProofRequestError(
-                f"tree_size: {tree_size} is beyond the log's size {size}"
+                f"tree_size: {tree_size} is beyond the size {size} of {shard.origin}"
             )

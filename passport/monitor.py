@@ -6,6 +6,11 @@ from the stored size; both are verified against the trust list
 (``verify.log``) before the state moves on. A rollback or a fork leaves the
 state as it was and saves both signed checkpoints beside it as evidence.
 
+The log is sharded by year (``ledger/shards.py``). When the served
+checkpoint is of a newer shard, the monitor first checks that the stored
+shard's final checkpoint extends the stored one, then follows the new
+shard; a checkpoint of an older shard than the stored one is a rollback.
+
 ::
 
     MonitorError        the monitor cannot do its job (state file, URL)
@@ -30,6 +35,7 @@ from pathlib import Path
 
 from ledger.checkpoint import Checkpoint
 from ledger.merkle import HASH_SIZE
+from ledger.shards import period_of_origin
 from schemas.trust import TrustList
 from verify.errors import LogInconsistent, VerificationError
 from verify.log import check_consistency, open_log_checkpoint
@@ -117,6 +123,9 @@ class Monitor:
         5. Check consistency; a rollback or a fork keeps the stored
            checkpoint and saves both as evidence beside it.
         6. If the log grew, store the served checkpoint.
+
+        When the served checkpoint opens a newer shard, steps 4 and 5 run
+        against the stored shard's final checkpoint instead.
         """
         known = self._load()
         served_note, served = self._fetch_checkpoint()
@@ -125,26 +134,50 @@ class Monitor:
             return Observation(Status.FIRST_USE, served, served_note)
 
         stored_note, stored = known
-        proof: list[bytes] = []
-        if served.tree_size > stored.tree_size > 0:
-            proof = self._fetch_proof(stored.tree_size, served.tree_size)
-
-        try:
-            check_consistency(stored, served, proof)
-        except LogInconsistent as exc:
-            shrank = served.tree_size < stored.tree_size
-            status = Status.ROLLBACK if shrank else Status.FORK
-            evidence = self._save_evidence(status, stored_note, served_note)
+        period, served_period = self._period(stored), self._period(served)
+        if served_period < period:
+            detail = f"the log went back from {stored.origin} to {served.origin}"
+            evidence = self._save_evidence(Status.ROLLBACK, stored_note, served_note)
             return Observation(
-                status, served, served_note, stored, stored_note, str(exc), evidence
+                Status.ROLLBACK,
+                served,
+                served_note,
+                stored,
+                stored_note,
+                detail,
+                evidence,
+            )
+        if served_period == period:
+            closing_note, closing = served_note, served
+        else:
+            closing_note, closing = self._fetch_checkpoint(period)
+
+        proof: list[bytes] = []
+        if closing.tree_size > stored.tree_size > 0:
+            proof = self._fetch_proof(period, stored.tree_size, closing.tree_size)
+        try:
+            check_consistency(stored, closing, proof)
+        except LogInconsistent as exc:
+            shrank = closing.tree_size < stored.tree_size
+            status = Status.ROLLBACK if shrank else Status.FORK
+            evidence = self._save_evidence(status, stored_note, closing_note)
+            return Observation(
+                status, closing, closing_note, stored, stored_note, str(exc), evidence
             )
 
-        if served.tree_size == stored.tree_size:
-            status = Status.UNCHANGED
-        else:
-            status = Status.GREW
-            _write_atomically(self.state, served_note)
-        return Observation(status, served, served_note, stored, stored_note)
+        if served == stored:
+            return Observation(
+                Status.UNCHANGED, served, served_note, stored, stored_note
+            )
+        _write_atomically(self.state, served_note)
+        detail = "" if closing is served else f"new shard {served.origin}"
+        return Observation(
+            Status.GREW, served, served_note, stored, stored_note, detail
+        )
+
+    def _period(self, checkpoint: Checkpoint) -> int:
+        # open_log_checkpoint has checked that the origin names a shard
+        return period_of_origin(self.trust_list.log.origin, checkpoint.origin)
 
     def _load(self) -> tuple[str, Checkpoint] | None:
         try:
@@ -160,19 +193,26 @@ class Monitor:
                 f"state: {self.state} does not verify with this trust list: {exc}"
             ) from exc
 
-    def _fetch_checkpoint(self) -> tuple[str, Checkpoint]:
+    def _fetch_checkpoint(self, period: int | None = None) -> tuple[str, Checkpoint]:
         url = self.url + CHECKPOINT_PATH
+        if period is not None:
+            url += f"?period={period}"
         body = self._get(url)
         try:
             note = body.decode("utf-8")
-            return note, open_log_checkpoint(note, self.trust_list)
+            checkpoint = open_log_checkpoint(note, self.trust_list)
         except UnicodeDecodeError as exc:
             raise LogUnavailable(f"{url}: not a checkpoint: not UTF-8") from exc
         except VerificationError as exc:
             raise LogUnavailable(f"{url}: {exc}") from exc
+        if period is not None and self._period(checkpoint) != period:
+            raise LogUnavailable(f"{url}: a checkpoint of {checkpoint.origin}")
+        return note, checkpoint
 
-    def _fetch_proof(self, first: int, second: int) -> list[bytes]:
-        query = urllib.parse.urlencode({"first": first, "second": second})
+    def _fetch_proof(self, period: int, first: int, second: int) -> list[bytes]:
+        query = urllib.parse.urlencode(
+            {"first": first, "second": second, "period": period}
+        )
         url = f"{self.url}{CONSISTENCY_PATH}?{query}"
         body = self._get(url)
         try:

@@ -30,6 +30,7 @@ from ledger.entry import Entry, as_utc
 from ledger.errors import AuditFailure, EventRefused, LedgerError
 from ledger.log import Log, utc_now
 from ledger.note import parse_note
+from ledger.shards import period_of_origin
 from passport import keyring
 from passport.archive import Archive, Record
 from passport.config import DEFAULT_ORIGIN, DEFAULT_VERIFY_URL, Settings
@@ -265,11 +266,11 @@ class Service:
         the old one.
         """
         note = self.log.checkpoint()
-        size = Checkpoint.parse(parse_note(note).text).tree_size
+        newest = _shard_position(self.origin, note)
         kept = self.checkpoint_file
         with (kept.parent / "checkpoint.lock").open("w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            if kept.exists() and _kept_size(kept) >= size:
+            if kept.exists() and _kept_position(self.origin, kept) >= newest:
                 return
             with tempfile.NamedTemporaryFile(
                 "w", dir=kept.parent, prefix="checkpoint.", delete=False
@@ -423,11 +424,17 @@ def _fixed_names(engine: Engine, settings: Settings) -> tuple[str, str]:
     return origin, verify_url
 
 
-def _kept_size(path: Path) -> int:
+def _shard_position(base: str, note: str) -> tuple[int, int]:
+    """How far a checkpoint reaches: its shard's period, then its tree size."""
+    checkpoint = Checkpoint.parse(parse_note(note).text)
+    return period_of_origin(base, checkpoint.origin), checkpoint.tree_size
+
+
+def _kept_position(base: str, path: Path) -> tuple[int, int]:
     try:
-        return Checkpoint.parse(parse_note(path.read_text("utf-8")).text).tree_size
+        return _shard_position(base, path.read_text("utf-8"))
     except (OSError, LedgerError):
-        return -1  # unreadable: replace it; audit reads the new one
+        return (-1, -1)  # unreadable: replace it; audit reads the new one
 
 
 def _keys_to_use(store: KeyStore, engine: Engine, *, create_keys: bool) -> bool:

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Connection, text
 
 from issuers.keys import key_id, raw_public
 from issuers.signing import sign_event
 from ledger.note import NoteSigner
+from ledger.store.tables import APPEND_ONLY_TABLES
 from schemas.events import SignedEvent
 from schemas.trust import (
     Accreditation,
@@ -171,3 +173,13 @@ def completion(
         "hours": 82,
         "passed": True,
     }
+
+
+def drop_append_only_triggers(connection: Connection) -> None:
+    """Lift the append-only guard, as someone with database access can."""
+    for table in APPEND_ONLY_TABLES:
+        if connection.dialect.name == "sqlite":
+            for action in ("update", "delete"):
+                connection.execute(text(f"DROP TRIGGER {table}_no_{action}"))
+        else:
+            connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))

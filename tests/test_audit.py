@@ -11,12 +11,17 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, delete, insert, select, text, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from ledger import merkle
 from ledger.canonical import canonical_json, sha256
 from ledger.errors import AuditFailure
-from ledger.store.tables import CheckpointRow, EntryRow, TreeNodeRow
+from ledger.store.tables import (
+    CheckpointRow,
+    EntryRow,
+    LogShardRow,
+    TreeNodeRow,
+)
 from passport.service import Service
 from tests import kit
 
@@ -44,19 +49,9 @@ def ledger(service: Service, issuers: dict[str, kit.Issuer]) -> Service:
     return service
 
 
-def _drop_triggers(connection: Connection) -> None:
-    if connection.dialect.name == "sqlite":
-        for table in ("entries", "tree_nodes", "checkpoints"):
-            for action in ("update", "delete"):
-                connection.execute(text(f"DROP TRIGGER {table}_no_{action}"))
-    else:
-        for table in ("entries", "tree_nodes", "checkpoints"):
-            connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
-
-
 def _tamper(service: Service, attack: Callable[[Connection], None]) -> AuditFailure:
     with service.engine.begin() as connection:
-        _drop_triggers(connection)
+        kit.drop_append_only_triggers(connection)
         attack(connection)
     with pytest.raises(AuditFailure) as failure:
         service.audit()
@@ -110,7 +105,8 @@ def _rechain(connection: Connection) -> None:
 
 
 def _rebuild_tree(connection: Connection) -> None:
-    """Recompute every stored subtree hash from the (tampered) leaves."""
+    """Recompute every stored subtree hash of the one shard from the leaves."""
+    period = connection.execute(select(LogShardRow.period)).scalar_one()
     leaves = list(
         connection.execute(
             select(EntryRow.leaf_hash).order_by(EntryRow.log_index)
@@ -129,7 +125,10 @@ def _rebuild_tree(connection: Connection) -> None:
         level += 1
     connection.execute(
         insert(TreeNodeRow),
-        [{"level": lv, "node_index": i, "hash": h} for (lv, i), h in nodes.items()],
+        [
+            {"period": period, "level": lv, "node_index": i, "hash": h}
+            for (lv, i), h in nodes.items()
+        ],
     )
 
 
@@ -284,7 +283,9 @@ def test_forged_checkpoint(ledger: Service) -> None:
 
     failure = _tamper(ledger, attack)
     assert (failure.log_index, failure.kind) == (5, "bad checkpoint")
-    assert failure.detail.startswith("checkpoint of size 10: note: invalid signature")
+    assert failure.detail.startswith(
+        f"{ledger.log.shard().origin} checkpoint of size 10: note: invalid signature"
+    )
 
 
 @pytest.mark.parametrize(
@@ -322,7 +323,7 @@ def test_first_bad_index_wins_whichever_step_finds_it(
         connection.execute(delete(EntryRow).where(EntryRow.log_index == 15))
 
     with ledger.engine.begin() as connection:
-        _drop_triggers(connection)
+        kit.drop_append_only_triggers(connection)
         attack(connection)
     with pytest.raises(AuditFailure) as failure:
         ledger.audit(processes=processes)

@@ -36,7 +36,9 @@ import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 
+from ledger.log import utc_now
 from ledger.note import NoteSigner
+from ledger.shards import period_of, shard_origin
 from passport.service import Service
 from schemas.events import SignedEvent
 from tests import kit
@@ -168,9 +170,10 @@ def server(
 
 
 def _log_key(client: httpx2.Client) -> dict[str, str]:
-    """The log's origin and note verifier key, as the trust list gives them."""
+    """The note verifier key the trust list gives, and this year's shard origin."""
     log = _get(client, "/api/v1/trust-list")["trust_list"]["log"]
-    return {"vkey": log["verifier_key"], "origin": log["origin"]}
+    origin = shard_origin(log["origin"], period_of(utc_now()))
+    return {"vkey": log["verifier_key"], "origin": origin}
 
 
 def _get(client: httpx2.Client, path: str, **params: int) -> Any:

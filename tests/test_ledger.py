@@ -83,7 +83,7 @@ def test_append_chains_workers_and_signs_checkpoint(
     assert entries[4].prev == entries[2].leaf_hash
 
     checkpoint = open_checkpoint(
-        log.checkpoint(), [log_signer.verifier], origin=kit.ORIGIN
+        log.checkpoint(), [log_signer.verifier], origin=f"{kit.ORIGIN}/2026"
     )
     assert checkpoint.tree_size == 5
     stored = [log.entry(i) for i in range(5)]

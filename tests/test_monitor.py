@@ -8,6 +8,7 @@ file and appending different events to each copy under the same log key.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import os
 import shutil
@@ -26,12 +27,12 @@ from pathlib import Path
 import httpx2
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Connection, Engine, delete, text
+from sqlalchemy import Engine, delete
 
 from ledger import merkle
 from ledger.checkpoint import Checkpoint
 from ledger.note import NoteSigner
-from ledger.store.tables import CheckpointRow, EntryRow, TreeNodeRow
+from ledger.store.tables import CheckpointRow, EntryRow, LogShardRow, TreeNodeRow
 from passport.config import Settings
 from passport.monitor import (
     LogUnavailable,
@@ -50,6 +51,8 @@ from verify.log import check_consistency, open_log_checkpoint
 from verify.trust import signing_bytes
 
 FIXTURE_ENTRIES = 4
+SHARD = f"{kit.ORIGIN}/2026"
+NEW_YEAR = dt.datetime(2026, 12, 31, 16, 0, tzinfo=dt.UTC)  # 2027-01-01 in Beijing
 """Entries the ``worker`` fixture appends."""
 
 SIGNER = NoteSigner("test.skillpass.example/log", Ed25519PrivateKey.generate())
@@ -66,7 +69,7 @@ def _leaves(n: int, tag: str = "a") -> list[bytes]:
 
 def _checkpoint(leaves: list[bytes]) -> Checkpoint:
     root = merkle.root_from_leaf_hashes(leaves)
-    return Checkpoint(kit.ORIGIN, len(leaves), root)
+    return Checkpoint(SHARD, len(leaves), root)
 
 
 def _consistency_proof(leaves: list[bytes], first: int) -> list[bytes]:
@@ -110,7 +113,7 @@ def _changed_size() -> str:
         (
             _other_origin,
             UntrustedSigner,
-            "origin 'other.example/log' is not the trusted",
+            "origin 'other.example/log' is not a shard of the trusted",
         ),
         (_other_key, BadSignature, "no signature by a trusted key"),
         (_changed_size, BadSignature, "invalid signature by test.skillpass"),
@@ -181,7 +184,7 @@ def test_from_size_zero_no_proof_is_asked_and_the_root_must_be_empty() -> None:
     new = _checkpoint(_leaves(3))
     with pytest.raises(LogInconsistent, match="from size 0 must be empty"):
         check_consistency(_checkpoint([]), new, [merkle.EMPTY_ROOT])
-    bogus = Checkpoint(kit.ORIGIN, 0, new.root_hash)
+    bogus = Checkpoint(SHARD, 0, new.root_hash)
     with pytest.raises(LogInconsistent, match="size 0 that is not empty"):
         check_consistency(bogus, new, [])
 
@@ -367,20 +370,10 @@ def test_command_trusts_on_first_use_then_reports_growth(
     assert state.read_text() == _served_note(server)
 
 
-def _drop_triggers(connection: Connection) -> None:
-    # what someone with database access but not the log key can do
-    for table in ("entries", "tree_nodes", "checkpoints"):
-        if connection.dialect.name == "sqlite":
-            for action in ("update", "delete"):
-                connection.execute(text(f"DROP TRIGGER {table}_no_{action}"))
-        else:
-            connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
-
-
 def _roll_back(engine: Engine, size: int) -> None:
     """Delete the entries, subtree hashes and checkpoints past ``size``."""
     with engine.begin() as connection:
-        _drop_triggers(connection)
+        kit.drop_append_only_triggers(connection)
         connection.execute(delete(EntryRow).where(EntryRow.log_index >= size))
         connection.execute(delete(CheckpointRow).where(CheckpointRow.tree_size > size))
         for level in range(64):
@@ -389,6 +382,45 @@ def _roll_back(engine: Engine, size: int) -> None:
                     TreeNodeRow.level == level, TreeNodeRow.node_index >= size >> level
                 )
             )
+
+
+@pytest.mark.slow
+def test_a_new_shard_is_followed_once_the_old_one_checks(
+    server: str,
+    service: Service,
+    issuers: dict[str, kit.Issuer],
+    worker: str,
+    trusted: TrustList,
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state"
+    monitor = Monitor(server, trusted, state)
+    assert monitor.check().status is Status.FIRST_USE
+    _append(service, issuers["train"], worker, ["Y-1"])  # the old year grows
+    service.log.clock = lambda: NEW_YEAR
+    _append(service, issuers["train"], worker, ["Y-2", "Y-3"])
+
+    rolled = monitor.check()
+    new_shard = f"{service.origin}/2027"
+    assert (rolled.status, rolled.served.origin, rolled.served.tree_size) == (
+        Status.GREW,
+        new_shard,
+        2,
+    )
+    assert rolled.detail == f"new shard {new_shard}"
+    assert state.read_text() == _served_note(server)
+
+    # serving the old year's shard again is a rollback
+    with service.engine.begin() as connection:
+        kit.drop_append_only_triggers(connection)
+        connection.execute(delete(LogShardRow).where(LogShardRow.period == 2027))
+    back = monitor.check()
+    assert (back.status, back.served.tree_size) == (
+        Status.ROLLBACK,
+        FIXTURE_ENTRIES + 1,
+    )
+    assert back.detail == f"the log went back from {new_shard} to {service.origin}/2026"
+    assert _evidence(state, "rollback")[0] == rolled.served_note
 
 
 def _evidence(state: Path, kind: str) -> tuple[str, str]:
@@ -504,7 +536,9 @@ def test_answers_that_do_not_verify_are_reported(
     other_origin = trusted.model_copy(
         update={"log": trusted.log.model_copy(update={"origin": "elsewhere/log"})}
     )
-    with pytest.raises(LogUnavailable, match="is not the trusted log 'elsewhere/log'"):
+    with pytest.raises(
+        LogUnavailable, match="is not a shard of the trusted log 'elsewhere/log'"
+    ):
         Monitor(server, other_origin, state).check()
     elsewhere = Monitor(f"{server}/elsewhere", trusted, state)
     with pytest.raises(

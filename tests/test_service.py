@@ -288,15 +288,12 @@ def test_audit_sees_a_log_rolled_back_with_its_checkpoints(
     kept = service.checkpoint_file.read_text("utf-8")
     assert "\n4\n" in kept
     with service.engine.begin() as connection:
-        if connection.dialect.name == "sqlite":
-            for table in ("entries", "tree_nodes", "checkpoints"):
-                connection.execute(text(f"DROP TRIGGER {table}_no_delete"))
-        else:
-            for table in ("entries", "tree_nodes", "checkpoints"):
-                connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+        kit.drop_append_only_triggers(connection)
         for table in ("entries", "tree_nodes", "checkpoints"):
             connection.execute(text(f"DELETE FROM {table}"))
-    with pytest.raises(AuditFailure, match="truncated log: a checkpoint signed size 4"):
+    with pytest.raises(
+        AuditFailure, match=r"truncated log: a checkpoint of \S+/\d{4} signed size 4"
+    ):
         service.audit()
     service.checkpoint_file.unlink()
     with pytest.raises(AuditFailure, match="passports were issued when the log held 4"):

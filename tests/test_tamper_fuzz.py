@@ -200,7 +200,11 @@ def _store(db: sqlite3.Connection, rows: list[Row]) -> None:
 
 
 def _store_tree(db: sqlite3.Connection, leaf_hashes: list[bytes]) -> None:
-    """Replace tree_nodes with every perfect subtree of the given leaves."""
+    """Replace tree_nodes with every perfect subtree of the given leaves.
+
+    The demo's log lies in one shard, whose period every node carries.
+    """
+    [(period,)] = db.execute("SELECT period FROM log_shards").fetchall()
     nodes = {(0, i): h for i, h in enumerate(leaf_hashes)}
     level = 0
     while pairs := [i for (lv, i) in nodes if lv == level and i % 2]:
@@ -211,8 +215,8 @@ def _store_tree(db: sqlite3.Connection, leaf_hashes: list[bytes]) -> None:
         level += 1
     db.execute("DELETE FROM tree_nodes")
     db.executemany(
-        "INSERT INTO tree_nodes (level, node_index, hash) VALUES (?, ?, ?)",
-        [(lv, i, h) for (lv, i), h in nodes.items()],
+        "INSERT INTO tree_nodes (period, level, node_index, hash) VALUES (?, ?, ?, ?)",
+        [(period, lv, i, h) for (lv, i), h in nodes.items()],
     )
 
 
@@ -291,12 +295,15 @@ def changed_leaf_byte(db: sqlite3.Connection, rng: random.Random) -> str:
 
 
 def changed_tree_node(db: sqlite3.Connection, rng: random.Random) -> str:
-    nodes = db.execute("SELECT level, node_index, hash FROM tree_nodes").fetchall()
-    level, index, digest = rng.choice(nodes)
+    nodes = db.execute(
+        "SELECT period, level, node_index, hash FROM tree_nodes"
+    ).fetchall()
+    period, level, index, digest = rng.choice(nodes)
     changed, flipped = _flip(digest, rng)
     db.execute(
-        "UPDATE tree_nodes SET hash = ? WHERE level = ? AND node_index = ?",
-        (changed, level, index),
+        "UPDATE tree_nodes SET hash = ? "
+        "WHERE period = ? AND level = ? AND node_index = ?",
+        (changed, period, level, index),
     )
     return f"node ({level}, {index}): {flipped}"
 
@@ -403,6 +410,31 @@ def forked_chain(db: sqlite3.Connection, rng: random.Random) -> str:
     return f"entry {index}: {how}, {_rewrite(db, leaves, rows, rng, keep=index)}"
 
 
+def tampered_shard(db: sqlite3.Connection, rng: random.Random) -> str:
+    """Move, rename or delete the demo's one shard, or add a second one."""
+    [(period, first)] = db.execute("SELECT period, first_position FROM log_shards")
+    how = rng.randrange(4)
+    if how == 0:
+        moved = first + rng.randrange(1, 100)
+        db.execute("UPDATE log_shards SET first_position = ?", (moved,))
+        return f"shard {period}: first position {first} moved to {moved}"
+    if how == 1:
+        db.execute("UPDATE log_shards SET origin = origin || 'x'")
+        return f"shard {period}: origin renamed"
+    if how == 2:
+        db.execute("DELETE FROM log_shards")
+        return f"shard {period}: record deleted"
+    size = db.execute("SELECT count(*) FROM entries").fetchone()[0]
+    start = rng.randrange(1, size)
+    db.execute(
+        "INSERT INTO log_shards (period, origin, first_position, opened_at) "
+        "SELECT period + 1, substr(origin, 1, length(origin) - 4) || (period + 1), "
+        "?, opened_at FROM log_shards",
+        (start,),
+    )
+    return f"shard {period + 1}: added, claiming entries from {start} on"
+
+
 TAMPERINGS: dict[str, Tampering] = {
     "changed leaf byte": changed_leaf_byte,
     "changed tree node": changed_tree_node,
@@ -413,6 +445,7 @@ TAMPERINGS: dict[str, Tampering] = {
     "truncated log": truncated_log,
     "rewritten event": rewritten_event,
     "forked chain": forked_chain,
+    "tampered shard": tampered_shard,
 }
 
 
@@ -428,8 +461,9 @@ def _fingerprint(home: Path) -> bytes:
         db.text_factory = bytes
         for table, order in (
             ("entries", "log_index"),
-            ("tree_nodes", "level, node_index"),
-            ("checkpoints", "tree_size"),
+            ("log_shards", "period"),
+            ("tree_nodes", "period, level, node_index"),
+            ("checkpoints", "period, tree_size"),
             ("passports", "passport_id"),
         ):
             rows = db.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()

@@ -13,7 +13,9 @@ from pypdf import PdfReader
 
 from ledger import merkle
 from ledger.checkpoint import open_checkpoint
+from ledger.log import utc_now
 from ledger.note import NoteVerifier
+from ledger.shards import period_of, shard_origin
 from passport.service import Service
 from passport.web.app import create_app
 from tests import kit
@@ -107,9 +109,8 @@ def test_log_endpoints_check_with_the_trust_list_key(
     verifier = NoteVerifier.from_vkey(trust_list["log"]["verifier_key"])
     note = client.get("/api/v1/log/checkpoint")
     assert note.headers["content-type"].startswith("text/plain")
-    checkpoint = open_checkpoint(
-        note.text, [verifier], origin=trust_list["log"]["origin"]
-    )
+    shard = shard_origin(trust_list["log"]["origin"], period_of(utc_now()))
+    checkpoint = open_checkpoint(note.text, [verifier], origin=shard)
     assert checkpoint.tree_size == 4
     for index in range(4):
         entry = client.get(f"/api/v1/log/entries/{index}").json()
@@ -151,7 +152,7 @@ def test_openapi_is_served(client: TestClient) -> None:
     [
         ("post", "/api/v1/workers", '{"id_number":"1","name":"\\ud800"}', "name"),
         ("post", "/api/v1/verify", '{"qr":"\\u0000\\ud800"}', "qr"),
-        ("get", "/api/v1/log/entries/99999999999999999999999", None, "log_index"),
+        ("get", "/api/v1/log/entries/99999999999999999999999", None, "index"),
         (
             "get",
             "/api/v1/log/proof/inclusion?index=5&tree_size=1e23",

@@ -14,6 +14,7 @@ from ledger import merkle
 from ledger.checkpoint import Checkpoint
 from ledger.errors import MalformedNote, MerkleProofError, NoteError
 from ledger.note import NoteVerifier, open_note
+from ledger.shards import period_of_origin
 from schemas.trust import TrustList
 from verify.errors import BadSignature, LogInconsistent, MalformedInput, UntrustedSigner
 
@@ -32,7 +33,8 @@ def open_log_checkpoint(note: bytes | str, trust_list: TrustList) -> Checkpoint:
     1. The note parses as a C2SP signed note.
     2. It carries a valid signature by the trust list's log key.
     3. Its text is a C2SP tlog-checkpoint.
-    4. Its origin is the trust list's log origin.
+    4. Its origin is that of a shard of the trust list's log:
+       ``<origin>/<year>`` (``ledger/shards.py``).
     """
     verifier = log_verifier(trust_list)
     try:
@@ -49,11 +51,13 @@ def open_log_checkpoint(note: bytes | str, trust_list: TrustList) -> Checkpoint:
     except MalformedNote as exc:
         raise MalformedInput(str(exc)) from exc
 
-    if checkpoint.origin != trust_list.log.origin:
+    try:
+        period_of_origin(trust_list.log.origin, checkpoint.origin)
+    except MalformedNote as exc:
         raise UntrustedSigner(
-            f"checkpoint: origin {checkpoint.origin!r} is not the trusted log "
-            f"{trust_list.log.origin!r}"
-        )
+            f"checkpoint: origin {checkpoint.origin!r} is not a shard of the "
+            f"trusted log {trust_list.log.origin!r}"
+        ) from exc
     return checkpoint
 
 

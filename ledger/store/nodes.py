@@ -1,9 +1,11 @@
 """Reading stored perfect-subtree hashes: a handful per proof, in one query.
 
-The query names each wanted node by level and index, grouped by level
-(``level = ? AND node_index IN (...)`` OR-ed together), which SQLite and
-PostgreSQL both answer from the primary key, one lookup per node. (A
-row-value ``(level, node_index) IN (...)`` made SQLite scan the table.)
+The query names each wanted node by shard, level and index, grouped by
+level (``period = ? AND level = ? AND node_index IN (...)`` OR-ed
+together), which SQLite and PostgreSQL both answer from the primary key,
+one lookup per node. The period must sit inside each OR term: factored out
+(``period = ? AND (... OR ...)``), SQLite scans the whole shard; so does a
+row-value ``(level, node_index) IN (...)``.
 """
 
 from __future__ import annotations
@@ -17,18 +19,24 @@ from ledger.errors import ProofRequestError
 from ledger.merkle import Node
 
 
-def fetch_nodes(connection: Connection, nodes: Iterable[Node]) -> Mapping[Node, bytes]:
-    """The stored hashes of ``nodes``; raise ProofRequestError if one is missing."""
+def fetch_nodes(
+    connection: Connection, period: int, nodes: Iterable[Node]
+) -> Mapping[Node, bytes]:
+    """The stored hashes of ``nodes`` in the shard of ``period``, or raise.
+
+    Raises ProofRequestError naming a node that is not stored.
+    """
     by_level: dict[int, list[int]] = defaultdict(list)
     for level, index in set(nodes):
         by_level[level].append(index)
     if not by_level:
         return {}
-    terms, params = [], {}
+    terms, params = [], {"period": period}
     for n, (level, indexes) in enumerate(sorted(by_level.items())):
         names = [f"i{n}_{k}" for k in range(len(indexes))]
         terms.append(
-            f"(level = :l{n} AND node_index IN ({', '.join(':' + m for m in names)}))"
+            f"(period = :period AND level = :l{n} "
+            f"AND node_index IN ({', '.join(':' + m for m in names)}))"
         )
         params[f"l{n}"] = level
         params.update(zip(names, indexes, strict=True))

@@ -1,8 +1,10 @@
-"""Tables of the log: entries, perfect-subtree hashes and signed checkpoints.
+"""Tables of the log: entries, shards, perfect-subtree hashes and checkpoints.
 
-All three are append-only: triggers refuse UPDATE and DELETE on both
-engines. They are created by migration 0002 (``passport/migrations``), which
-keeps its own copy of the table names, as a migration must not change.
+All are append-only: triggers refuse UPDATE and DELETE on both engines.
+They are created by migrations 0002 and 0004 (``passport/migrations``), which
+keep their own copies of the table names, as a migration must not change.
+Entries are numbered by global position; each shard (``ledger/shards.py``)
+has its own tree and checkpoints, keyed by its period.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ledger.store.base import Base
 
-APPEND_ONLY_TABLES = ("entries", "tree_nodes", "checkpoints")
+APPEND_ONLY_TABLES = ("entries", "log_shards", "tree_nodes", "checkpoints")
 
 
 class EntryRow(Base):
@@ -55,11 +57,23 @@ class EntryRow(Base):
     )
 
 
+class LogShardRow(Base):
+    """A period's shard: its origin and the global position of its first entry."""
+
+    __tablename__ = "log_shards"
+
+    period: Mapped[int] = mapped_column(Integer, primary_key=True)
+    origin: Mapped[str] = mapped_column(Text)
+    first_position: Mapped[int] = mapped_column(BigInteger)
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
 class TreeNodeRow(Base):
-    """The hash of the perfect subtree covering leaves [index << level, …)."""
+    """In a shard's tree, the hash of the subtree of leaves [index << level, …)."""
 
     __tablename__ = "tree_nodes"
 
+    period: Mapped[int] = mapped_column(Integer, primary_key=True)
     level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     node_index: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
@@ -70,6 +84,7 @@ class CheckpointRow(Base):
 
     __tablename__ = "checkpoints"
 
+    period: Mapped[int] = mapped_column(Integer, primary_key=True)
     tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     note: Mapped[str] = mapped_column(Text)
