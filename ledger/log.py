@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 
 from sqlalchemy import Connection, Engine, select
@@ -27,7 +27,12 @@ from ledger.note import NoteSigner
 from ledger.shards import Shard, index_text, locate, period_of, shard_origin
 from ledger.store.engine import write_transaction
 from ledger.store.nodes import fetch_nodes
-from ledger.store.shards import all_shards, log_size, shard_size
+from ledger.store.shards import (
+    all_shards,
+    log_size,
+    shard_size,
+    sized_shard,
+)
 from ledger.store.tables import CheckpointRow, EntryRow
 from schemas.events import SignedEvent
 
@@ -142,16 +147,20 @@ class Log:
 
     def shard(self, period: int | None = None) -> Shard:
         """The shard of ``period``; by default the newest (or this year's, if none)."""
-        shards = self.shards()
-        if period is None:
-            if shards:
-                return shards[-1]
-            period = period_of(self.clock())
-            return Shard(period, shard_origin(self.origin, period), 0)
-        for shard in shards:
-            if shard.period == period:
-                return shard
-        raise ProofRequestError(f"period: the log has no shard for {period}")
+        with self.engine.connect() as connection:
+            return self._sized_shard(connection, period)[0]
+
+    def _sized_shard(
+        self, connection: Connection, period: int | None
+    ) -> tuple[Shard, int]:
+        """``shard`` and its size; raise ProofRequestError for an unknown period."""
+        found = sized_shard(connection, period)
+        if found is not None:
+            return found
+        if period is not None:
+            raise ProofRequestError(f"period: the log has no shard for {period}")
+        year = period_of(self.clock())
+        return Shard(year, shard_origin(self.origin, year), 0), 0
 
     def shard_size(self, period: int) -> int:
         """The number of entries in the shard of ``period``."""
@@ -160,8 +169,8 @@ class Log:
 
     def checkpoint(self, period: int | None = None) -> str:
         """A shard's newest signed checkpoint (of the empty tree if none yet)."""
-        shard = self.shard(period)
         with self.engine.connect() as connection:
+            shard, _ = self._sized_shard(connection, period)
             note = connection.execute(
                 select(CheckpointRow.note)
                 .where(CheckpointRow.period == shard.period)
@@ -186,9 +195,10 @@ class Log:
 
     def shard_entry(self, index: int, period: int | None = None) -> Entry:
         """Leaf ``index`` of a shard's tree (by default the newest shard's)."""
-        shard = self.shard(period)
-        if not 0 <= index < self.shard_size(shard.period):
-            raise ProofRequestError(f"entry: {shard.origin} has no leaf {index}")
+        with self.engine.connect() as connection:
+            shard, size = self._sized_shard(connection, period)
+            if not 0 <= index < size:
+                raise ProofRequestError(f"entry: {shard.origin} has no leaf {index}")
         return self.entry(shard.first_position + index)
 
     def worker_entries(self, worker_id: str) -> list[Entry]:
@@ -203,41 +213,32 @@ class Log:
 
     def root(self, tree_size: int, period: int | None = None) -> bytes:
         """The root of a shard's tree at ``tree_size`` (≤ its current size)."""
-        shard = self.shard(period)
-        with self.engine.connect() as connection:
-            self._check_size(connection, shard, tree_size)
-            nodes = merkle.perfect_subtrees(0, tree_size)
-            found = fetch_nodes(connection, shard.period, nodes)
-            return merkle.fold([found[node] for node in nodes])
+        nodes = merkle.perfect_subtrees(0, tree_size)
+        return merkle.fold([self._nodes(period, tree_size, nodes)[n] for n in nodes])
 
     def inclusion_proof(
         self, index: int, tree_size: int, period: int | None = None
     ) -> list[bytes]:
         """PATH(index, D[tree_size]) in a shard's tree, leaf to root."""
         ranges = merkle.inclusion_ranges(index, tree_size)
-        shard = self.shard(period)
-        with self.engine.connect() as connection:
-            self._check_size(connection, shard, tree_size)
-            return merkle.proof_hashes(
-                ranges, lambda n: fetch_nodes(connection, shard.period, n)
-            )
+        return merkle.proof_hashes(ranges, lambda n: self._nodes(period, tree_size, n))
 
     def consistency_proof(
         self, first: int, second: int, period: int | None = None
     ) -> list[bytes]:
         """PROOF(first, D[second]) in a shard's tree."""
         ranges = merkle.consistency_ranges(first, second)
-        shard = self.shard(period)
-        with self.engine.connect() as connection:
-            self._check_size(connection, shard, second)
-            return merkle.proof_hashes(
-                ranges, lambda n: fetch_nodes(connection, shard.period, n)
-            )
+        return merkle.proof_hashes(ranges, lambda n: self._nodes(period, second, n))
 
-    @staticmethod
-    def _check_size(connection: Connection, shard: Shard, tree_size: int) -> None:
-        size = shard_size(connection, shard.period)
-        if not 0 <= tree_size <= size:
-            raise ProofRequestError(
-                f"tree_size: {tree_size} is beyond the size {size} of {shard.origin}"
-            )
+    def _nodes(
+        self, period: int | None, tree_size: int, nodes: Iterable[merkle.Node]
+    ) -> Mapping[merkle.Node, bytes]:
+        """Stored subtree hashes of a shard whose tree has ``tree_size`` leaves."""
+        with self.engine.connect() as connection:
+            shard, size = self._sized_shard(connection, period)
+            if not 0 <= tree_size <= size:
+                raise ProofRequestError(
+                    f"tree_size: {tree_size} is beyond the size {size} of "
+                    f"{shard.origin}"
+                )
+            return fetch_nodes(connection, shard.period, nodes)

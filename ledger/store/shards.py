@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 
 from ledger.shards import Shard, period_of, shard_origin
 from ledger.store.tables import CheckpointRow, LogShardRow
@@ -22,6 +22,31 @@ def latest_shard(connection: Connection) -> Shard | None:
         select(LogShardRow).order_by(LogShardRow.period.desc()).limit(1)
     ).first()
     return None if row is None else Shard(row.period, row.origin, row.first_position)
+
+
+# Built once: proofs are served from these, and building a statement costs
+# as much as running it.
+_SIZE = (
+    select(func.coalesce(func.max(CheckpointRow.tree_size), 0))
+    .where(CheckpointRow.period == LogShardRow.period)
+    .scalar_subquery()
+)
+_SIZED = select(
+    LogShardRow.period, LogShardRow.origin, LogShardRow.first_position, _SIZE
+)
+_NEWEST_SIZED = _SIZED.order_by(LogShardRow.period.desc()).limit(1)
+_SIZED_OF = _SIZED.where(LogShardRow.period == bindparam("period"))
+
+
+def sized_shard(connection: Connection, period: int | None) -> tuple[Shard, int] | None:
+    """The shard of ``period`` (None: the newest) and its size, in one query."""
+    if period is None:
+        row = connection.execute(_NEWEST_SIZED).first()
+    else:
+        row = connection.execute(_SIZED_OF, {"period": period}).first()
+    if row is None:
+        return None
+    return Shard(row[0], row[1], row[2]), int(row[3])
 
 
 def shard_size(connection: Connection, period: int) -> int:
