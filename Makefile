@@ -49,3 +49,14 @@ fonts: .cache/fonts/.ready
 
 clean:
 	rm -rf $(VENV) .cache $(DEMO_OUT) .pytest_cache .mypy_cache .ruff_cache
+
+# Benchmarks, not tests (see bench/README.md and docs/BENCHMARKS.md):
+# `make bench` on SQLite, `make bench BENCH_DB=postgresql://…` on PostgreSQL.
+BENCH_DB ?= sqlite
+
+.PHONY: bench
+bench: $(BIN)/skillpass
+	$(BIN)/python -m bench.bulk_append --db $(BENCH_DB)
+	$(BIN)/python -m bench.audit --db $(BENCH_DB)
+	$(BIN)/python -m bench.proofs --db $(BENCH_DB)
+	$(BIN)/python -m bench.append_scale --db $(BENCH_DB)

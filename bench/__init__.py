@@ -1,0 +1,1 @@
+"""Benchmarks of the ledger: not tests, each prints figures against a baseline."""
