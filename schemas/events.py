@@ -89,6 +89,8 @@ class EventKind(StrEnum):
     EMPLOYMENT_ENDED = "employment.ended"
     INSURANCE_PERIOD = "insurance.period"
     ENTRY_REVOKED = "entry.revoked"
+    APPRENTICESHIP_COMPLETED = "apprenticeship.completed"
+    APPOINTMENT_GRANTED = "appointment.granted"
 
 
 class CertificateType(StrEnum):
@@ -234,6 +236,52 @@ class EmploymentEnded(_Event):
     ended_on: FactDate
 
 
+class ApprenticeshipCompleted(_Event):
+    """A completed apprenticeship (学徒期满, 企业新型学徒制): ladder step 学徒工."""
+
+    kind: Literal[EventKind.APPRENTICESHIP_COMPLETED]
+    _happened: ClassVar[tuple[str, ...]] = ("completed_on",)
+    occupation_code: OccupationCode
+    work_type: Text | None = None
+    started_on: FactDate
+    completed_on: FactDate
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ApprenticeshipCompleted:
+        if self.completed_on < self.started_on:
+            raise ValueError(
+                f"completed_on: {self.completed_on} is before started_on "
+                f"{self.started_on}"
+            )
+        return self
+
+
+class Post(StrEnum):
+    """The two posts above 一级/高级技师 that an employer appoints to (评聘)."""
+
+    SPECIAL_GRADE_TECHNICIAN = "special_grade_technician"  # 特级技师
+    CHIEF_TECHNICIAN = "chief_technician"  # 首席技师
+
+
+class AppointmentGranted(_Event):
+    """An employer appointed the worker to a post for a term (特级技师 / 首席技师)."""
+
+    kind: Literal[EventKind.APPOINTMENT_GRANTED]
+    _happened: ClassVar[tuple[str, ...]] = ("term_start",)
+    occupation_code: OccupationCode
+    post: Post
+    term_start: FactDate
+    term_end: FactDate = Field(description="the last day of the term, inclusive")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AppointmentGranted:
+        if self.term_end <= self.term_start:
+            raise ValueError(
+                f"term_end: {self.term_end} is not after term_start {self.term_start}"
+            )
+        return self
+
+
 class InsurancePeriod(_Event):
     """Months of contributions paid for the worker (社会保险缴费), no amounts."""
 
@@ -280,7 +328,9 @@ Event = Annotated[
     | EmploymentStarted
     | EmploymentEnded
     | InsurancePeriod
-    | EntryRevoked,
+    | EntryRevoked
+    | ApprenticeshipCompleted
+    | AppointmentGranted,
     Field(discriminator="kind"),
 ]
 

@@ -26,6 +26,19 @@ class IssuerKind(StrEnum):
     SOCIAL_INSURANCE_AGENCY = "social_insurance_agency"
 
 
+SIGNED_ONLY_BY: dict[EventKind, frozenset[IssuerKind]] = {
+    EventKind.APPRENTICESHIP_COMPLETED: frozenset(
+        {IssuerKind.EMPLOYER, IssuerKind.TRAINING_INSTITUTION}
+    ),
+    EventKind.APPOINTMENT_GRANTED: frozenset({IssuerKind.EMPLOYER}),
+}
+"""Kinds that only some kinds of institution may sign, whatever they are accredited for.
+
+An apprenticeship is completed with an employer or a training institution
+(企业新型学徒制); posts above 一级 are appointed by the employer (评聘).
+"""
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

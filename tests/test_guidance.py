@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from passport.archive import Archive, Record
+from passport.archive import Archive
 from passport.guidance import (
-    Guidance,
     GuidanceError,
     NoRulesError,
     RuleFileError,
@@ -25,118 +21,11 @@ from passport.guidance.rules import (
     load_rules,
     rule_files,
 )
-from schemas.catalogue import ELDERLY_CARE_WORKER, load_catalogue
-from schemas.events import parse_event
+from schemas.catalogue import load_catalogue
+from tests.guidance_kit import CODE, D, Ledger, ledger, states
 
-D = dt.date.fromisoformat
-WORKER = "0" * 32
-CODE = ELDERLY_CARE_WORKER
 RULES = load_rules(CODE)
 EDITION = RULES.editions[0]
-
-
-class Ledger:
-    """Builds one worker's archive entry by entry, as the log would hold it."""
-
-    def __init__(self) -> None:
-        self.records: list[Record] = []
-
-    def add(self, data: dict[str, Any], on: str) -> int:
-        index = len(self.records)
-        event = parse_event(
-            {"worker_id": WORKER, "signed_at": f"{on}T08:00:00Z", **data}
-        )
-        self.records.append(Record(index, f"{index:064x}", event))
-        return index
-
-    def certificate(
-        self,
-        level: int,
-        on: str,
-        *,
-        occupation: str = CODE,
-        work_type: str | None = None,
-    ) -> int:
-        data = {
-            "kind": "certificate.issued",
-            "issuer_id": "eval-0001",
-            "ref": f"cert-{len(self.records)}",
-            "certificate_type": "skill_level",
-            "occupation_code": occupation,
-            "skill_level": level,
-            "certificate_no": f"S000050000012{on[2:4]}{level}{len(self.records):06d}",
-            "issued_on": on,
-        }
-        if work_type:
-            data["work_type"] = work_type
-        return self.add(data, on)
-
-    def job(
-        self,
-        start: str,
-        end: str | None = None,
-        *,
-        occupation: str = CODE,
-        issuer: str = "emp-0001",
-        end_issuer: str | None = None,
-    ) -> int:
-        ref = f"job-{len(self.records)}"
-        index = self.add(
-            {
-                "kind": "employment.started",
-                "issuer_id": issuer,
-                "ref": ref,
-                "occupation_code": occupation,
-                "position": "护理员",
-                "started_on": start,
-            },
-            start,
-        )
-        if end:
-            self.add(
-                {
-                    "kind": "employment.ended",
-                    "issuer_id": end_issuer or issuer,
-                    "ref": f"{ref}-end",
-                    "employment_ref": ref,
-                    "ended_on": end,
-                },
-                end,
-            )
-        return index
-
-    def revoke(self, target: int, on: str) -> int:
-        index = self.add(
-            {
-                "kind": "entry.revoked",
-                "issuer_id": "eval-0001",
-                "ref": f"revoke-{target}",
-                "target_log_index": target,
-                "target_leaf_hash": self.records[target].leaf_hash,
-                "reason": "issued in error",
-                "revoked_on": on,
-            },
-            on,
-        )
-        self.records[target] = dataclasses.replace(
-            self.records[target], revoked_by=index
-        )
-        return index
-
-    def archive(self) -> Archive:
-        return Archive(WORKER, tuple(self.records))
-
-
-def ledger(*steps: Callable[[Ledger], object]) -> Archive:
-    book = Ledger()
-    for step in steps:
-        step(book)
-    return book.archive()
-
-
-def states(guidance: Guidance, path_id: str) -> list[str]:
-    path = next(p for p in guidance.paths if p.path_id == path_id)
-    return [c.state for c in path.conditions]
 
 
 # One scenario per path of the rule file, asked with that path's level as the
@@ -151,11 +40,11 @@ SCENARIOS: dict[tuple[int, str], Scenario] = {
         "2024-05-10",
     ),
     (5, "b"): (
-        ledger(lambda b: b.job("2023-05-10")),
+        ledger(lambda b: b.apprenticeship("2023-03-01", "2024-02-29")),
         "2024-05-10",
-        ["unknown"],
-        None,
-        None,
+        ["met"],
+        True,
+        "2024-02-29",
     ),
     (4, "a"): (
         ledger(lambda b: b.job("2022-01-01"), lambda b: b.certificate(5, "2023-05-10")),
@@ -247,8 +136,8 @@ def test_nothing_on_record() -> None:
     assert guidance.next_level == 5
     assert [p.path_id for p in guidance.paths] == ["a", "b"]
     assert states(guidance, "a") == ["missing"]
-    assert states(guidance, "b") == ["unknown"]
-    assert [p.met for p in guidance.paths] == [False, None]
+    assert states(guidance, "b") == ["missing"]
+    assert [p.met for p in guidance.paths] == [False, False]
     assert guidance.earliest_eligible is None
     zh = [line for line, _ in describe(guidance)]
     assert "当前等级：尚无职业技能等级证书" in zh
@@ -399,19 +288,26 @@ def test_unknown_stays_unknown_next_to_a_missing_condition() -> None:
     assert "2018年编制模板为累计工作满3年" in path.conditions[2].detail_zh
 
 
-def test_at_level_one_the_next_steps_are_appointments() -> None:
+def test_at_level_one_the_next_step_is_an_appointment() -> None:
     guidance = guidance_for(
         ledger(lambda b: b.certificate(1, "2022-03-01")), as_of=D("2024-01-01")
     )
     assert (guidance.current_level, guidance.next_level) == (1, None)
-    assert guidance.paths == [] and guidance.earliest_eligible is None
-    assert any(
-        "特级技师、首席技师" in zh and "未公开" in zh for zh, _ in guidance.notes
+    assert (guidance.current_step, guidance.next_step) == (6, 7)
+    [path] = guidance.paths
+    assert path.path_id == "appointment"
+    assert [c.state for c in path.conditions] == ["met", "unknown"]
+    assert path.conditions[0].evidence == [0]
+    assert "由用人单位评聘为特级技师" in path.conditions[1].detail_zh
+    assert "未公开" in path.conditions[1].detail_zh
+    assert (path.met, path.eligible_on, guidance.earliest_eligible) == (
+        None,
+        None,
+        None,
     )
-    assert (
-        "下一等级：无（已是最高等级）",
-        "Next level: none (the highest)",
-    ) in describe(guidance)
+    lines = describe(guidance)
+    assert ("下一等级：特级技师", "Next level: Special-Grade Technician") in lines
+    assert any(zh.startswith("评聘路径（待核实）") for zh, _ in lines)
 
 
 def test_notes_say_what_is_uncertain_in_the_rules() -> None:
@@ -462,6 +358,7 @@ format = 1
 occupation_code = "4-10-01-05"
 name_zh = "养老护理员"
 name_en = "Elderly Care Worker"
+levels = [5, 4, 3, 2, 1]
 related_occupations = []
 
 [sources.S8]
@@ -525,9 +422,9 @@ def test_base_rules_are_valid(tmp_path: Path) -> None:
     [
         pytest.param(
             'type = "years_of_work"',
-            'type = "age"',
+            'type = "height"',
             "edition[0].path[0].condition[1]",
-            "'age'",
+            "'height'",
             id="unknown-condition-type",
         ),
         pytest.param(

@@ -18,7 +18,13 @@ from ledger.canonical import canonical_json
 from ledger.entry import Entry
 from ledger.errors import EventRefused
 from schemas.events import CertificateIssued, Event, SignedEvent, parse_event
-from schemas.trust import SignedTrustList, TrustedIssuer, TrustedKey, TrustList
+from schemas.trust import (
+    SIGNED_ONLY_BY,
+    SignedTrustList,
+    TrustedIssuer,
+    TrustedKey,
+    TrustList,
+)
 from verify.errors import (
     BadSignature,
     KeyCompromised,
@@ -133,6 +139,13 @@ def check_accreditation(issuer: TrustedIssuer, event: Event) -> None:
     scope = issuer.accreditation
     if event.kind not in scope.event_kinds:
         raise NotAccredited(f"kind: {issuer.issuer_id} may not sign {event.kind}")
+    signers = SIGNED_ONLY_BY.get(event.kind)
+    if signers is not None and issuer.kind not in signers:
+        allowed = ", ".join(sorted(signers))
+        raise NotAccredited(
+            f"kind: {issuer.issuer_id} is a {issuer.kind}; only a {allowed} may "
+            f"sign {event.kind}"
+        )
     occupation = getattr(event, "occupation_code", None)
     if (
         occupation is not None

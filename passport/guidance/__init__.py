@@ -1,11 +1,12 @@
 """Promotion guidance on the eight-level ladder from a worker's own ledger records."""
 
+from passport.guidance.conditions import ConditionStatus
 from passport.guidance.describe import describe
 from passport.guidance.engine import (
-    ConditionStatus,
     Guidance,
     PathStatus,
     guidance_for,
+    worker_guidance,
 )
 from passport.guidance.rules import GuidanceError, NoRulesError, RuleFileError
 
@@ -18,4 +19,5 @@ __all__ = [
     "RuleFileError",
     "describe",
     "guidance_for",
+    "worker_guidance",
 ]

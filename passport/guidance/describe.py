@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from passport.guidance.engine import Guidance, Lines, PathStatus, level_names
+from passport.guidance.engine import (
+    APPOINTMENT,
+    COMPETITION,
+    Guidance,
+    PathStatus,
+    step_names,
+)
+from passport.guidance.facts import Lines
 
 _MARKS = {"met": "✓", "missing": "✗", "unknown": "？"}
 _PATH_LABELS: dict[bool | None, Lines] = {
@@ -10,16 +17,38 @@ _PATH_LABELS: dict[bool | None, Lines] = {
     False: ("未满足", "not met"),
     None: ("待核实", "to be checked"),
 }
+_PATH_NAMES = {
+    COMPETITION: ("竞赛晋升路径", "Competition path"),
+    APPOINTMENT: ("评聘路径", "Appointment path"),
+}
 
 
 def _path_line(path: PathStatus) -> Lines:
     label_zh, label_en = _PATH_LABELS[path.met]
+    name_zh, name_en = _PATH_NAMES.get(
+        path.path_id, (f"路径{path.path_id}", f"Path {path.path_id}")
+    )
     zh = "；".join(f"{c.detail_zh}{_MARKS[c.state]}" for c in path.conditions)
     en = "; ".join(f"{c.detail_en} {_MARKS[c.state]}" for c in path.conditions)
-    return (
-        f"路径{path.path_id}（{label_zh}）：{zh}",
-        f"Path {path.path_id} ({label_en}): {en}",
-    )
+    return f"{name_zh}（{label_zh}）：{zh}", f"{name_en} ({label_en}): {en}"
+
+
+def _current(g: Guidance) -> Lines:
+    if g.current_step is None:
+        return "当前等级：尚无职业技能等级证书", "Current level: none yet"
+    zh, en = step_names(g.current_step)
+    if g.current_until is not None:
+        return (
+            f"当前等级：{zh}（聘期{g.current_since}至{g.current_until}）",
+            f"Current level: {en} (term {g.current_since} to {g.current_until})",
+        )
+    if g.current_step == 1:
+        return (
+            f"当前等级：{zh}（{g.current_since}学徒期满）",
+            f"Current level: {en} (apprenticeship completed {g.current_since})",
+        )
+    since = g.current_since
+    return f"当前等级：{zh}（{since}取得）", f"Current level: {en} ({since})"
 
 
 def describe(guidance: Guidance) -> list[Lines]:
@@ -31,20 +60,13 @@ def describe(guidance: Guidance) -> list[Lines]:
             f"依据：{g.standard_zh}；截至{g.as_of}",
             f"Occupation: {g.occupation_name_en} ({g.occupation_code}); "
             f"per {g.standard_en}; as of {g.as_of}",
-        )
+        ),
+        _current(g),
     ]
-    if g.current_level is None:
-        lines.append(("当前等级：尚无职业技能等级证书", "Current level: none yet"))
-    else:
-        zh, en = level_names(g.current_level)
-        since = g.current_since
-        lines.append(
-            (f"当前等级：{zh}（{since}取得）", f"Current level: {en} ({since})")
-        )
-    if g.next_level is None:
+    if g.next_step is None:
         lines.append(("下一等级：无（已是最高等级）", "Next level: none (the highest)"))
     else:
-        zh, en = level_names(g.next_level)
+        zh, en = step_names(g.next_step)
         lines.append((f"下一等级：{zh}", f"Next level: {en}"))
     lines.extend(_path_line(path) for path in g.paths)
     day = g.earliest_eligible

@@ -22,13 +22,14 @@ import tomllib
 from collections.abc import Iterator
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from schemas.identifiers import OCCUPATION_CODE_PATTERN
 
 RULES_DIR = Path(str(files("passport.guidance") / "rules"))
+TEMPLATES_DIR = RULES_DIR / "templates"
 
 Level = Annotated[int, Field(ge=1, le=5)]
 SourceKey = Annotated[str, Field(pattern=r"^S\d+[a-z]?$")]
@@ -55,11 +56,11 @@ class NoRulesError(GuidanceError):
     """No rules for an occupation, or none in force on a given day."""
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Source(_Strict):
+class Source(StrictModel):
     """A cited source; ``status`` is the FACTS.md tag (V confirmed, S secondary)."""
 
     title: Text
@@ -67,15 +68,21 @@ class Source(_Strict):
     urls: list[Annotated[str, Field(pattern=r"^https?://\S+$")]]
 
 
-class PriorCertificate(_Strict):
-    """Holds the skill-level certificate ``level`` of the same occupation."""
+class PriorCertificate(StrictModel):
+    """Holds the skill-level certificate ``level`` of this (or a related) occupation.
+
+    ``related`` asks for the certificate of a related occupation (相关职业), as
+    occupations without that level do; which ones are related comes from
+    ``related_occupations``.
+    """
 
     type: Literal["prior_certificate"]
     level: Level
+    related: bool = False
     cite: Cite
 
 
-class YearsOfWork(_Strict):
+class YearsOfWork(StrictModel):
     """Cumulative years of work in this or a related occupation."""
 
     type: Literal["years_of_work"]
@@ -84,14 +91,44 @@ class YearsOfWork(_Strict):
     cite: Cite
 
 
-class ApprenticeshipCompleted(_Strict):
+class ApprenticeshipCompleted(StrictModel):
     """The apprenticeship in this or a related occupation is completed (学徒期满)."""
 
     type: Literal["apprenticeship_completed"]
     cite: Cite
 
 
-class Schooling(_Strict):
+class Training(StrictModel):
+    """Completed and passed training (正规培训) for ``level`` of this occupation.
+
+    ``min_hours`` is the 标准学时 the standard asks for, summed over passed
+    classes aimed at that level; None where the source gives no number.
+    """
+
+    type: Literal["training"]
+    level: Level
+    min_hours: int | None = Field(default=None, ge=1, le=2000)
+    cite: Cite
+
+
+class Age(StrictModel):
+    """At least ``years`` old (年满N周岁); the ledger holds no birth date."""
+
+    type: Literal["age"]
+    years: int = Field(ge=14, le=70)
+    cite: Cite
+
+
+class ProfessionalTitle(StrictModel):
+    """A professional title (职称) of the rank described; the ledger holds none."""
+
+    type: Literal["professional_title"]
+    title_zh: Text
+    title_en: Text
+    cite: Cite
+
+
+class Schooling(StrictModel):
     """A diploma (or final-year student status) of the kind described."""
 
     type: Literal["schooling"]
@@ -100,11 +137,13 @@ class Schooling(_Strict):
     cite: Cite
 
 
-class UnknownCondition(_Strict):
+class UnknownCondition(StrictModel):
     """A condition whose source text is missing: shown as unknown, never guessed."""
 
     type: Literal["unknown"]
-    about: Literal["years_of_work", "prior_certificate", "schooling", "other"]
+    about: Literal[
+        "years_of_work", "prior_certificate", "schooling", "training", "other"
+    ]
     detail_zh: Text
     detail_en: Text
     note_zh: Text | None = None
@@ -116,13 +155,16 @@ Condition = Annotated[
     PriorCertificate
     | YearsOfWork
     | ApprenticeshipCompleted
+    | Training
+    | Age
+    | ProfessionalTitle
     | Schooling
     | UnknownCondition,
     Field(discriminator="type"),
 ]
 
 
-class RulePath(_Strict):
+class RulePath(StrictModel):
     """One alternative path to a level: all its conditions must hold."""
 
     level: Level
@@ -131,7 +173,7 @@ class RulePath(_Strict):
     conditions: list[Condition] = Field(alias="condition", min_length=1)
 
 
-class Edition(_Strict):
+class Edition(StrictModel):
     """One edition of the national standard and the paths it sets."""
 
     standard_zh: Text
@@ -139,6 +181,11 @@ class Edition(_Strict):
     edition: Text
     effective_from: dt.date
     effective_from_exact: bool
+    basis: Literal["standard", "template"] = Field(
+        default="standard",
+        description="template: the occupation's own text was not found, so the "
+        "generic template's paths stand in for it",
+    )
     cite: Cite
     paths: list[RulePath] = Field(alias="path", min_length=1)
 
@@ -147,13 +194,15 @@ class Edition(_Strict):
         return [path for path in self.paths if path.level == level]
 
 
-class OccupationRules(_Strict):
+class OccupationRules(StrictModel):
     """All editions of the application conditions of one occupation."""
 
     format: Literal[1]
     occupation_code: OccupationCode
     name_zh: Text
     name_en: Text
+    levels: list[Level] = Field(min_length=1, description="lowest first, e.g. 5 to 1")
+    levels_known: bool = True
     related_occupations: list[OccupationCode]
     sources: dict[SourceKey, Source]
     editions: list[Edition] = Field(alias="edition", min_length=1)
@@ -164,16 +213,30 @@ class OccupationRules(_Strict):
         return max(in_force, key=lambda e: e.effective_from, default=None)
 
 
-def _where(loc: tuple[int | str, ...]) -> str:
+def error_location(loc: tuple[int | str, ...]) -> str:
     parts = [f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc]
     return "".join(parts).lstrip(".") or "(top)"
 
 
-def _check_path(path: RulePath, where: str) -> Iterator[tuple[str, str]]:
-    """Problems inside one path: prior levels and where years count from."""
+def _check_path(
+    path: RulePath, where: str, levels: list[int]
+) -> Iterator[tuple[str, str]]:
+    """Problems inside one path: levels, prior levels and where years count from."""
+    if path.level not in levels:
+        yield f"{where}.level", f"level {path.level} is not one of levels {levels}"
     priors = [c for c in path.conditions if isinstance(c, PriorCertificate)]
     for c, condition in enumerate(path.conditions):
         here = f"{where}.condition[{c}]"
+        if (
+            isinstance(condition, PriorCertificate)
+            and not condition.related
+            and condition.level not in levels
+        ):
+            yield (
+                f"{here}.level",
+                f"this occupation has no level {condition.level}; "
+                "set related = true for a related occupation's certificate",
+            )
         if isinstance(condition, PriorCertificate) and condition.level <= path.level:
             yield (
                 f"{here}.level",
@@ -201,6 +264,8 @@ def _cross_check(rules: OccupationRules, stem: str) -> Iterator[tuple[str, str]]
             if key not in rules.sources:
                 yield f"{where}.cite", f"unknown source key {key!r}"
 
+    if rules.levels != sorted(set(rules.levels), reverse=True):
+        yield "levels", f"expected distinct levels lowest first, got {rules.levels}"
     dates = [edition.effective_from for edition in rules.editions]
     if len(set(dates)) != len(dates):
         yield "edition", f"two editions take effect on the same day: {sorted(dates)}"
@@ -215,19 +280,56 @@ def _cross_check(rules: OccupationRules, stem: str) -> Iterator[tuple[str, str]]
             if (path.level, path.id) in seen:
                 yield f"{where}.id", f"path {path.id!r} of level {path.level} repeats"
             seen.add((path.level, path.id))
-            yield from _check_path(path, where)
+            yield from _check_path(path, where, rules.levels)
+
+
+def _read_toml(file: Path, reported: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise RuleFileError(reported, [("(file)", f"{file.name}: {exc}")]) from exc
+
+
+def _expand_templates(data: dict[str, Any], file: Path) -> None:
+    """Put a template's paths, for the occupation's levels, into each edition using it.
+
+    An edition with ``template = "NAME"`` takes the paths of
+    ``templates/NAME.toml`` whose level the occupation has, and the
+    template's sources join the file's; the edition's basis becomes
+    "template".
+    """
+    levels = data.get("levels")
+    for e, edition in enumerate(data.get("edition", [])):
+        if not isinstance(edition, dict) or "template" not in edition:
+            continue
+        name = edition.pop("template")
+        if not isinstance(name, str) or not re.fullmatch(r"[0-9a-z-]+", name):
+            raise RuleFileError(
+                file, [(f"edition[{e}].template", f"bad name {name!r}")]
+            )
+        if "path" in edition:
+            problem = "an edition takes its paths from a template or lists them"
+            raise RuleFileError(file, [(f"edition[{e}].path", problem)])
+        template = _read_toml(TEMPLATES_DIR / f"{name}.toml", file)
+        edition["path"] = [
+            path
+            for path in template.get("path", [])
+            if not isinstance(levels, list) or path.get("level") in levels
+        ]
+        edition["basis"] = "template"
+        sources = data.setdefault("sources", {})
+        for key, source in template.get("sources", {}).items():
+            sources.setdefault(key, source)
 
 
 def load_rule_file(file: Path) -> OccupationRules:
     """Read and validate one rule file; raises RuleFileError naming each problem."""
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise RuleFileError(file, [("(file)", str(exc))]) from exc
+    data = _read_toml(file, file)
+    _expand_templates(data, file)
     try:
         rules = OccupationRules.model_validate(data)
     except ValidationError as exc:
-        problems = [(_where(err["loc"]), err["msg"]) for err in exc.errors()]
+        problems = [(error_location(err["loc"]), err["msg"]) for err in exc.errors()]
         raise RuleFileError(file, problems) from exc
     problems = list(_cross_check(rules, file.stem))
     if problems:
