@@ -33,6 +33,7 @@ from passport.service import Service, utc_now_seconds
 from passport.tables import PassportRow
 from passport.workers import masked_name
 from schemas.passport import (
+    DEFAULT_SECTIONS,
     MAX_PASSPORT_DAYS,
     SECTIONS,
     CertificateLine,
@@ -53,7 +54,9 @@ MAX_QR_VERSION = 12
 class PassportOptions:
     """What the worker chose: sections shown and how long the passport lasts."""
 
-    sections: frozenset[str] = field(default_factory=lambda: frozenset(SECTIONS))
+    sections: frozenset[str] = field(
+        default_factory=lambda: frozenset(DEFAULT_SECTIONS)
+    )
     valid_days: int = 90
 
     def __post_init__(self) -> None:
@@ -107,7 +110,8 @@ def compose_passport(
         raise ServiceError(f"worker: {worker_id}'s personal data was erased")
     issued_at = now or utc_now_seconds()
     archive = service.archive(worker_id)
-    issuers = {i.issuer_id: i.name for i in service.trust_list().issuers}
+    trust_list = service.trust_list()
+    issuers = {i.issuer_id: i.name for i in trust_list.issuers}
     chosen = options.sections
     today = issued_at.date()
     certificates = (
@@ -130,7 +134,9 @@ def compose_passport(
         certificates=certificates,
         trainings=training_lines(archive, issuers) if "training" in chosen else [],
         employment=employment,
-        guidance=guidance_lines(archive, today) if "guidance" in chosen else [],
+        guidance=(
+            guidance_lines(archive, today, trust_list) if "guidance" in chosen else []
+        ),
         tree_size=service.log.size(),
         qr_text="",
     )

@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 
 from passport.archive import Archive
-from passport.guidance import describe, guidance_for
+from passport.guidance import describe_worker
 from passport.guidance.calendar import Spell, merge_spells, months_covered
-from schemas.catalogue import ELDERLY_CARE_WORKER, load_catalogue
+from schemas.catalogue import load_catalogue
 from schemas.events import (
     CertificateIssued,
     CertificateType,
@@ -30,6 +30,7 @@ from schemas.passport import (
     LevelLine,
     TrainingLine,
 )
+from schemas.trust import TrustList
 
 Issuers = dict[str, str]
 """Issuer names by issuer id."""
@@ -167,12 +168,16 @@ def months_insured(archive: Archive) -> int:
     return len(months)
 
 
-def guidance_lines(archive: Archive, today: dt.date) -> list[GuidanceLine]:
-    """Promotion guidance for 养老护理员, when the worker has any record in it."""
+def guidance_lines(
+    archive: Archive, today: dt.date, trust_list: TrustList
+) -> list[GuidanceLine]:
+    """Promotion and evaluation guidance in every occupation the worker has records in.
+
+    Empty for a worker with no record in an occupation that has rules.
+    """
     if not any(
-        getattr(r.event, "occupation_code", None) == ELDERLY_CARE_WORKER
-        for r in archive.records
+        getattr(r.event, "occupation_code", None) is not None for r in archive.records
     ):
         return []
-    lines = describe(guidance_for(archive, as_of=today))
+    lines = describe_worker(archive, as_of=today, trust_list=trust_list)
     return [GuidanceLine(text_zh=zh, text_en=en) for zh, en in lines]

@@ -57,11 +57,11 @@ class ArchiveView(_Body):
 class PassportRequest(_Body):
     """What the worker chooses to show, and for how long."""
 
+    # the same as schemas.passport.DEFAULT_SECTIONS: guidance only when listed
     sections: list[Literal["certificates", "training", "employment", "guidance"]] = [
         "certificates",
         "training",
         "employment",
-        "guidance",
     ]
     valid_days: int = Field(default=90, ge=1, le=MAX_PASSPORT_DAYS)
 

@@ -16,6 +16,9 @@ from schemas.events import CertificateType
 SECTIONS = ("certificates", "training", "employment", "guidance")
 """What a worker may choose to show on a passport."""
 
+DEFAULT_SECTIONS = ("certificates", "training", "employment")
+"""What a passport shows unless the worker chooses: guidance only when asked for."""
+
 MAX_PASSPORT_DAYS = 3660
 """The longest a passport may last; verifiers refuse longer ones."""
 

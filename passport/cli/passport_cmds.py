@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import closing
 from pathlib import Path
 from typing import Annotated
 
@@ -17,8 +18,8 @@ from passport.cli.common import (
     resolve_worker,
     usage_errors,
 )
-from passport.guidance import GuidanceError, describe, guidance_for
-from schemas.passport import SECTIONS
+from passport.guidance import GuidanceError, describe_worker
+from schemas.passport import DEFAULT_SECTIONS, SECTIONS
 
 passport_app = typer.Typer(help="Skills passports.", no_args_is_help=True)
 
@@ -34,6 +35,12 @@ def issue(
         list[str] | None,
         typer.Option(help=f"A section to leave out: {', '.join(SECTIONS)}."),
     ] = None,
+    guidance: Annotated[
+        bool,
+        typer.Option(
+            "--guidance", help="Add the promotion guidance section (晋升指引)."
+        ),
+    ] = False,
     db: DbOption = None,
     home: HomeOption = None,
 ) -> None:
@@ -46,9 +53,12 @@ def issue(
     unknown = set(hide or []) - set(SECTIONS)
     if unknown:
         fail(f"--hide: unknown section {sorted(unknown)[0]!r}")
+    if guidance and "guidance" in (hide or []):
+        fail("--guidance: the guidance section is also hidden with --hide")
+    shown = set(DEFAULT_SECTIONS) | ({"guidance"} if guidance else set())
     with usage_errors():
         options = PassportOptions(
-            sections=frozenset(SECTIONS) - set(hide or []), valid_days=days
+            sections=frozenset(shown - set(hide or [])), valid_days=days
         )
     service = open_service(db, home)
     worker_id = resolve_worker(service, worker)
@@ -70,17 +80,45 @@ def guidance(
     db: DbOption = None,
     home: HomeOption = None,
 ) -> None:
-    """Promotion guidance on the eight-level ladder for one worker."""
-    try:
-        day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
-    except ValueError:
-        fail(f"--as-of: {as_of!r} is not a date like 2026-12-31")
-    service = open_service(db, home)
-    archive = service.archive(resolve_worker(service, worker))
-    try:
-        lines = describe(guidance_for(archive, as_of=day))
-    except GuidanceError as exc:
-        fail(str(exc))
+    """Promotion and evaluation guidance on the eight-level ladder for one worker."""
+    day = _day(as_of)
+    with closing(open_service(db, home)) as service:
+        archive = service.archive(resolve_worker(service, worker))
+        try:
+            lines = describe_worker(archive, as_of=day, trust_list=service.trust_list())
+        except GuidanceError as exc:
+            fail(str(exc))
     for zh, en in lines:
         console.print(zh)
         console.print(f"  {en}", style="dim")
+
+
+def guidance_push(
+    month: Annotated[
+        str, typer.Option("--month", help="The month, YYYY-MM, e.g. 2026-12.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="The CSV file to write.")],
+    db: DbOption = None,
+    home: HomeOption = None,
+) -> None:
+    """The push list (等级晋升指引): workers newly eligible in a month, as CSV."""
+    from passport.guidance.push import month_bounds, push_list, write_csv
+
+    try:
+        month_bounds(month)
+    except GuidanceError as exc:
+        fail(f"--{exc}")
+    with closing(open_service(db, home)) as service, usage_errors():
+        rows = push_list(service, month)
+        with out.open("w", encoding="utf-8", newline="") as file:
+            count = write_csv(rows, file)
+    console.print(
+        f"{count} 人次 worker-occupations newly eligible in {month} written to {out}"
+    )
+
+
+def _day(as_of: str | None) -> dt.date:
+    try:
+        return dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+    except ValueError:
+        fail(f"--as-of: {as_of!r} is not a date like 2026-12-31")

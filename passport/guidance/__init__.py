@@ -1,7 +1,7 @@
 """Promotion guidance on the eight-level ladder from a worker's own ledger records."""
 
 from passport.guidance.conditions import ConditionStatus
-from passport.guidance.describe import describe
+from passport.guidance.describe import describe, describe_worker
 from passport.guidance.engine import (
     Guidance,
     PathStatus,
@@ -18,6 +18,7 @@ __all__ = [
     "PathStatus",
     "RuleFileError",
     "describe",
+    "describe_worker",
     "guidance_for",
     "worker_guidance",
 ]

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from passport.archive import Archive
 from passport.guidance.engine import (
     APPOINTMENT,
     COMPETITION,
     Guidance,
     PathStatus,
     step_names,
+    worker_guidance,
 )
+from passport.guidance.evaluation import describe_evaluation, evaluation_guidance
 from passport.guidance.facts import Lines
+from schemas.trust import TrustList
 
 _MARKS = {"met": "✓", "missing": "✗", "unknown": "？"}
 _PATH_LABELS: dict[bool | None, Lines] = {
@@ -77,4 +83,21 @@ def describe(guidance: Guidance) -> list[Lines]:
     elif g.paths:
         lines.append(("最早可申报日期：尚无法确定", "Earliest date to apply: unknown"))
     lines.extend((f"说明：{zh}", f"Note: {en}") for zh, en in g.notes)
+    return lines
+
+
+def describe_worker(
+    archive: Archive, *, as_of: dt.date, trust_list: TrustList | None
+) -> list[Lines]:
+    """Guidance in every occupation of the worker, then evaluation guidance.
+
+    Evaluation guidance names accredited institutions, so it needs the trust
+    list; without one it is left out.
+    """
+    lines: list[Lines] = []
+    for guidance in worker_guidance(archive, as_of=as_of):
+        lines.extend(describe(guidance))
+    if trust_list is not None:
+        for advice in evaluation_guidance(archive, trust_list, as_of=as_of):
+            lines.extend(describe_evaluation(advice))
     return lines
