@@ -9,7 +9,8 @@
 4. Issue passports for a few workers in different situations.
 5. Verify each passport PDF offline, and show that a QR with one changed
    character is refused.
-6. Print guidance for one worker, audit the log, and sum up.
+6. Print guidance for workers in different situations, write this month's
+   push list, audit the log, and sum up.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from ledger.appender import Outcome
 from ledger.entry import Entry
 from passport.config import Settings
 from passport.demo.generator import IssuerSpec, Programme, WorkerHistory, generate
-from passport.guidance import describe, guidance_for
+from passport.demo.showcase import show_guidance, write_push_list
 from passport.issuance import issue_passport
 from passport.service import Service, utc_now_seconds
 from passport.verdict import STATUS_TEXT, Verdict, verify_offline
@@ -66,6 +67,8 @@ class DemoReport:
     holders: list[str] = field(default_factory=list)
     verified: int = 0
     tampered_refused: int = 0
+    guidance_shown: int = 0
+    push_list: Path | None = None
 
 
 def run_demo(
@@ -147,7 +150,12 @@ def _run(
         report.holders = [worker_id for _, worker_id in chosen]
     with clock("verify"):
         _verify_passports(trust_file, report, console)
-    _show_guidance(service, chosen, console)
+    today = utc_now_seconds().date()
+    with clock("guidance"):
+        report.guidance_shown = show_guidance(service, programme, console, as_of=today)
+        report.push_list = write_push_list(
+            service, out, console, month=f"{today:%Y-%m}"
+        )
     with clock("audit"):
         audit = service.audit()
     console.print(
@@ -298,7 +306,6 @@ def _count(outcomes: list[Outcome], report: DemoReport) -> None:
 
 
 SEVERAL_CERTIFICATES = "证书较多 several certificates"
-"""The situation whose guidance the demo prints: the most to say about."""
 
 _WANTED: list[tuple[str, Callable[[WorkerHistory], bool]]] = [
     ("罕见字姓名 rare character in the name", lambda h: "𠮷" in h.name),
@@ -381,18 +388,3 @@ def _change_one_character(qr_text: str) -> str:
     original = qr_text[position]
     replacement = "A" if original != "A" else "B"
     return qr_text[:position] + replacement + qr_text[position + 1 :]
-
-
-def _show_guidance(
-    service: Service, chosen: list[tuple[str, str]], console: Console
-) -> None:
-    if not chosen:
-        return
-    why, worker_id = next(
-        ((w, wid) for w, wid in chosen if w == SEVERAL_CERTIFICATES), chosen[0]
-    )
-    console.print(f"晋升指引 promotion guidance ({why}):")
-    archive = service.archive(worker_id)
-    for zh, en in describe(guidance_for(archive, as_of=utc_now_seconds().date())):
-        console.print(f"  {zh}")
-        console.print(f"    {en}", style="dim")
