@@ -285,7 +285,14 @@ def guidance_for(
     step, since, until = _standing(facts)
     level = min((c.level for c in facts.certificates), default=None)
 
-    above = sorted({p.level for p in edition.paths if level is None or p.level < level})
+    posted = step is not None and step >= 7
+    above = sorted(
+        {
+            p.level
+            for p in edition.paths
+            if not posted and (level is None or p.level < level)
+        }
+    )
     if target_level is not None and target_level not in above:
         raise GuidanceError(
             f"target level: {target_level} is not a level above the current one "
@@ -305,6 +312,14 @@ def guidance_for(
     elif step is not None and 6 <= step < 8 and 1 in rules.levels:
         next_step = step + 1
         paths = [_appointment_path(facts, step)]
+    if posted and level != 1:
+        notes.append(
+            (
+                "账本中未见一级/高级技师证书，评聘依据请向用人单位核实",
+                "the ledger holds no Level 1 certificate; for the grounds of the "
+                "appointment check with the employer",
+            )
+        )
     ended = [a for a in facts.appointments if a.term_end < as_of]
     for post in ended:
         name_zh, name_en = step_names(_STEP_OF_POST[post.post])
