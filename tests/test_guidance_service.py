@@ -1,4 +1,4 @@
-"""Guidance through the real service on both engines: events, evaluation, push, CLI, API."""
+"""Guidance through the real service on both engines: events, evaluation, push, API."""
 
 from __future__ import annotations
 
