@@ -177,3 +177,26 @@ def test_demo_runs_on_postgresql(
     )
     assert not report.refused and report.passports
     assert report.verified == report.tampered_refused == len(report.passports)
+
+
+def test_demo_prints_guidance_in_several_situations(
+    demo: tuple[Path, DemoReport],
+) -> None:
+    out, report = demo
+    shown = {why: lines for why, _, lines in report.guidance}
+    assert len(shown) >= 4, list(shown)
+    assert "已可申报 eligible now" in shown
+    assert "将来可申报 eligible at a future date" in shown
+    assert "培训后未取证 trained, no certificate yet" in shown
+    now = [zh for zh, _ in shown["已可申报 eligible now"]]
+    assert any(zh.startswith("已可申报（自") for zh in now)
+    later = [zh for zh, _ in shown["将来可申报 eligible at a future date"]]
+    assert any(zh.startswith("最早可申报日期：20") for zh in later)
+    trainee = [zh for zh, _ in shown["培训后未取证 trained, no certificate yet"]]
+    assert any(zh.startswith("技能评价指引：") for zh in trainee)
+    # unknown conditions are shown as unknown, with whom to ask
+    every = [zh for lines in shown.values() for zh, _ in lines]
+    assert any("（待核实）" in zh and "请向评价机构核实？" in zh for zh in every)
+    assert report.push_list is not None and report.push_list.parent == out
+    header = report.push_list.read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith("worker_id,occupation_code,")

@@ -38,7 +38,7 @@ from ledger.appender import Outcome
 from ledger.entry import Entry
 from passport.config import Settings
 from passport.demo.generator import IssuerSpec, Programme, WorkerHistory, generate
-from passport.demo.showcase import show_guidance, write_push_list
+from passport.demo.showcase import Shown, show_guidance, write_push_list
 from passport.issuance import issue_passport
 from passport.service import Service, utc_now_seconds
 from passport.verdict import STATUS_TEXT, Verdict, verify_offline
@@ -67,7 +67,7 @@ class DemoReport:
     holders: list[str] = field(default_factory=list)
     verified: int = 0
     tampered_refused: int = 0
-    guidance_shown: int = 0
+    guidance: list[Shown] = field(default_factory=list)
     push_list: Path | None = None
 
 
@@ -152,7 +152,7 @@ def _run(
         _verify_passports(trust_file, report, console)
     today = utc_now_seconds().date()
     with clock("guidance"):
-        report.guidance_shown = show_guidance(service, programme, console, as_of=today)
+        report.guidance = show_guidance(service, programme, console, as_of=today)
         report.push_list = write_push_list(
             service, out, console, month=f"{today:%Y-%m}"
         )

@@ -83,10 +83,14 @@ def _archives(service: Service, programme: Programme) -> Iterator[Archive]:
             yield service.archive(worker_id)
 
 
+Shown = tuple[str, str, list[tuple[str, str]]]
+"""A situation, the worker chosen for it, and the lines printed."""
+
+
 def show_guidance(
     service: Service, programme: Programme, console: Console, *, as_of: dt.date
-) -> int:
-    """Print guidance for one worker per situation; return how many were found.
+) -> list[Shown]:
+    """Print guidance for one worker per situation; return what was printed.
 
     Workers are taken in the programme's order, the first that fits each
     situation; a small programme may lack some situations.
@@ -101,15 +105,18 @@ def show_guidance(
                 break
         if len(picked) == len(SITUATIONS):
             break
+    printed: list[Shown] = []
     for why, _ in SITUATIONS:
-        shown = picked.get(why)
-        if shown is None:
+        chosen = picked.get(why)
+        if chosen is None:
             continue
-        console.print(f"晋升指引 promotion guidance, {why}: worker {shown.worker_id}")
-        for zh, en in describe_worker(shown, as_of=as_of, trust_list=trust):
+        console.print(f"晋升指引 promotion guidance, {why}: worker {chosen.worker_id}")
+        lines = describe_worker(chosen, as_of=as_of, trust_list=trust)
+        for zh, en in lines:
             console.print(f"  {zh}")
             console.print(f"    {en}", style="dim")
-    return len(picked)
+        printed.append((why, chosen.worker_id, lines))
+    return printed
 
 
 def write_push_list(
