@@ -6,9 +6,15 @@ from pathlib import Path
 
 import pytest
 
+from passport.archive import Archive
 from passport.guidance import NoRulesError, describe, guidance_for, worker_guidance
-from passport.guidance.contests import award_outcomes, load_contest_file, load_contests
-from passport.guidance.facts import collect
+from passport.guidance.contests import (
+    ContestRule,
+    award_outcomes,
+    load_contest_file,
+    load_contests,
+)
+from passport.guidance.facts import Award, collect
 from passport.guidance.rules import RuleFileError
 from tests.guidance_kit import CODE, D, Ledger, ledger, states
 
@@ -331,3 +337,48 @@ def test_contest_file_errors(tmp_path: Path, old: str, new: str, what: str) -> N
     file.write_text(text.replace(old, new, 1), encoding="utf-8")
     with pytest.raises(RuleFileError, match=what):
         load_contest_file(file)
+
+
+def _award_cases() -> list[pytest.ParameterSet]:
+    return [
+        pytest.param(rule, index, id=f"{rule.id}-{index}")
+        for rule in RULES.contests
+        for index in range(len(rule.awards))
+    ]
+
+
+@pytest.mark.parametrize(("rule", "index"), _award_cases())
+def test_every_contest_award_entry(rule: ContestRule, index: int) -> None:
+    """Each award entry of contests.toml, at its exact rank limit and one below it."""
+    entry = rule.awards[index]
+    name = "2025年" + "".join(rule.name_contains) + "竞赛"
+    holder = entry.requires or entry.holder_of or 5
+
+    def judge(rank: int, held: int = holder) -> tuple[str, int | None]:
+        archive = ledger(
+            lambda b: b.certificate(held, "2020-03-01"),
+            lambda b: b.award(name, rule.contest_class, rank, "2025-11-20"),
+        )
+        [outcome] = award_outcomes(collect(archive, CODE, [], D("2026-01-01")), RULES)
+        assert RULES.rule_for(facts_award(archive)) == rule
+        return outcome.outcome, outcome.level
+
+    if entry.top is None:
+        # a share of the field, or places never published: unknown at any rank
+        # that no earlier entry with a known limit covers
+        earlier = [a.top for a in rule.awards[:index] if a.top is not None]
+        rank = max(earlier, default=0) + 1
+        assert judge(rank) == ("unknown", None)
+        return
+    expected = entry.holder_grants if entry.holder_of is not None else entry.grants
+    assert judge(entry.top) == ("granted", expected)
+    if entry.holder_of is not None and entry.requires is None:
+        assert judge(entry.top, held=entry.holder_of + 1) == ("granted", entry.grants)
+    later_known = [a for a in rule.awards[index + 1 :] if a.top is not None]
+    if not later_known and all(a.top is not None for a in rule.awards):
+        assert judge(entry.top + 1) == ("not_promoted", None)
+
+
+def facts_award(archive: Archive) -> Award:
+    [award] = collect(archive, CODE, [], D("2026-01-01")).awards
+    return award

@@ -141,10 +141,9 @@ def check_accreditation(issuer: TrustedIssuer, event: Event) -> None:
         raise NotAccredited(f"kind: {issuer.issuer_id} may not sign {event.kind}")
     signers = SIGNED_ONLY_BY.get(event.kind)
     if signers is not None and issuer.kind not in signers:
-        allowed = ", ".join(sorted(signers))
         raise NotAccredited(
-            f"kind: {issuer.issuer_id} is a {issuer.kind}; only a {allowed} may "
-            f"sign {event.kind}"
+            f"kind: {event.kind} is signed only by {', '.join(sorted(signers))}, "
+            f"and {issuer.issuer_id} is {issuer.kind}"
         )
     occupation = getattr(event, "occupation_code", None)
     if (

@@ -108,20 +108,14 @@ class Facts:
     awards: list[Award]
     notes: list[Lines] = field(default_factory=list)
 
-    def holding(self, level: int, *, on: dt.date | None = None) -> Certificate | None:
+    def holding(self, level: int) -> Certificate | None:
         """The first certificate of the occupation at ``level`` or above, if any."""
-        return first_at(self.certificates, level, on)
+        return first_at(self.certificates, level)
 
 
-def first_at(
-    certificates: list[Certificate], level: int, on: dt.date | None = None
-) -> Certificate | None:
-    """The earliest certificate at ``level`` or above, issued by ``on`` if given."""
-    held = [
-        c
-        for c in certificates
-        if c.level <= level and (on is None or c.issued_on <= on)
-    ]
+def first_at(certificates: list[Certificate], level: int) -> Certificate | None:
+    """The earliest certificate at ``level`` or above."""
+    held = [c for c in certificates if c.level <= level]
     return min(held, key=lambda c: (c.issued_on, c.log_index), default=None)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import csv
 import datetime as dt
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from passport.tables import WorkerIdentityRow
 
 if TYPE_CHECKING:
     from passport.service import Service
+
+logger = logging.getLogger(__name__)
 
 COLUMNS = (
     "worker_id",
@@ -112,7 +115,9 @@ def push_list(service: Service, month: str) -> list[PushRow]:
                 .order_by(WorkerIdentityRow.worker_id)
             )
         )
-    return push_rows((service.archive(w) for w in worker_ids), month)
+    rows = push_rows((service.archive(w) for w in worker_ids), month)
+    logger.debug("push list %s: %s of %s workers", month, len(rows), len(worker_ids))
+    return rows
 
 
 def write_csv(rows: Iterable[PushRow], out: TextIO) -> int:
