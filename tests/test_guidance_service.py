@@ -24,6 +24,7 @@ from passport.guidance.push import push_list
 from passport.issuance import PassportOptions, compose_passport
 from passport.service import Service
 from passport.web.app import create_app
+from schemas.events import dump_event, parse_event
 from schemas.trust import IssuerKind
 from tests import kit
 
@@ -359,3 +360,9 @@ def test_passport_guidance_section_is_opt_in(service: Service, worker: str) -> N
     texts = [line.text_zh for line in shown.guidance]
     assert any(text.startswith("职业：养老护理员") for text in texts)
     assert "下一等级：三级/高级工" in texts
+
+
+@pytest.mark.parametrize("maker", [_apprenticeship, _appointment])
+def test_ladder_events_round_trip(maker: Any) -> None:
+    data = maker("a" * 32, "emp-002")
+    assert dump_event(parse_event(data)) == data
