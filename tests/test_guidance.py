@@ -199,7 +199,7 @@ def test_level_five_and_years_counted_from_the_certificate() -> None:
     assert zh == (
         "路径a（未满足）：已持五级/初级工证书（2023-05-10）✓；"
         "累计工作满2年（自取得五级/初级工证书起算）：尚缺，已累计1年，"
-        "按目前在职预计2025-05-10达到✗"
+        "按目前在职预计2025-05-10达到✗ [S8]"
     )
     assert en.startswith(
         "Path a (not met): holds the Level 5/Junior Worker certificate"

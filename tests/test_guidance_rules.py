@@ -200,8 +200,13 @@ def test_path_proved_by_the_ledger(case: Case) -> None:
             assert "核实" in condition.detail_zh
             assert "check with the" in condition.detail_en
     assert (judged.met, judged.eligible_on) == _expected_path(built)
-    text = "\n".join(zh for zh, _ in describe(guidance))
-    assert f"路径{path.id}" in text
+    # each path names its sources, and the guidance says what they are
+    cited = sorted(set(path.cite).union(*(c.cite for c in path.conditions)))
+    assert judged.sources == cited
+    for key in cited:
+        assert guidance.sources[key].startswith(rules.sources[key].title)
+    line = next(zh for zh, _ in describe(guidance) if zh.startswith(f"路径{path.id}（"))
+    assert line.endswith(f"[{', '.join(cited)}]")
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -36,7 +36,11 @@ def _path_line(path: PathStatus) -> Lines:
     )
     zh = "；".join(f"{c.detail_zh}{_MARKS[c.state]}" for c in path.conditions)
     en = "; ".join(f"{c.detail_en} {_MARKS[c.state]}" for c in path.conditions)
-    return f"{name_zh}（{label_zh}）：{zh}", f"{name_en} ({label_en}): {en}"
+    cited = f" [{', '.join(path.sources)}]" if path.sources else ""
+    return (
+        f"{name_zh}（{label_zh}）：{zh}{cited}",
+        f"{name_en} ({label_en}): {en}{cited}",
+    )
 
 
 def _current(g: Guidance) -> Lines:

@@ -24,7 +24,7 @@ from passport.guidance.conditions import (
     level_names,
     status,
 )
-from passport.guidance.contests import award_outcomes, load_contests
+from passport.guidance.contests import AwardOutcome, award_outcomes, load_contests
 from passport.guidance.facts import Facts, Lines, collect
 from passport.guidance.rules import (
     Edition,
@@ -65,6 +65,7 @@ class PathStatus:
     conditions: list[ConditionStatus]
     met: bool | None
     eligible_on: dt.date | None
+    sources: list[str]
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class Guidance:
     occupation_name_en: str
     standard_zh: str
     standard_en: str
+    sources: dict[str, str]
 
 
 def step_names(step: int) -> Lines:
@@ -100,7 +102,9 @@ def step_names(step: int) -> Lines:
     return found.name_zh, found.name_en
 
 
-def _path_status(path_id: str, conditions: list[ConditionStatus]) -> PathStatus:
+def _path_status(
+    path_id: str, conditions: list[ConditionStatus], sources: list[str]
+) -> PathStatus:
     """A path whose conditions must all hold."""
     states = {c.state for c in conditions}
     met = False if "missing" in states else (None if "unknown" in states else True)
@@ -108,13 +112,22 @@ def _path_status(path_id: str, conditions: list[ConditionStatus]) -> PathStatus:
     eligible_on = None
     if "unknown" not in states and all(d is not None for d in dates):
         eligible_on = max(d for d in dates if d is not None)
-    return PathStatus(path_id, conditions, met, eligible_on)
+    return PathStatus(path_id, conditions, met, eligible_on, sources)
 
 
 def _path(path: RulePath, facts: Facts, related_known: bool) -> PathStatus:
+    cited = sorted(set(path.cite).union(*(c.cite for c in path.conditions)))
     return _path_status(
-        path.id, [judge(c, path, facts, related_known) for c in path.conditions]
+        path.id, [judge(c, path, facts, related_known) for c in path.conditions], cited
     )
+
+
+def _contest_sources(outcome: AwardOutcome) -> list[str]:
+    rule = load_contests().rule_for(outcome.award)
+    cited = set(load_contests().once_per_year_cite)
+    if rule is not None:
+        cited.update(rule.cite)
+    return sorted(cited)
 
 
 def _competition_path(facts: Facts, current: int | None, target: int) -> PathStatus:
@@ -144,14 +157,16 @@ def _competition_path(facts: Facts, current: int | None, target: int) -> PathSta
         condition = status(
             "competition_award", "met", text, [best.award.log_index], day
         )
-        return _path_status(COMPETITION, [condition])
+        return _path_status(COMPETITION, [condition], _contest_sources(best))
     unknown = [o for o in outcomes if o.outcome == "unknown"]
     shown = unknown or outcomes
     zh = "；".join(o.text_zh for o in shown)
     en = "; ".join(o.text_en for o in shown)
     state: State = "unknown" if unknown else "missing"
     condition = status("competition_award", state, (f"竞赛获奖晋升：{zh}", en))
-    return _path_status(COMPETITION, [condition])
+    return _path_status(
+        COMPETITION, [condition], list(load_contests().once_per_year_cite)
+    )
 
 
 def _appointment_path(facts: Facts, current_step: int) -> PathStatus:
@@ -174,7 +189,8 @@ def _appointment_path(facts: Facts, current_step: int) -> PathStatus:
         "not published; check with the employer",
     )
     conditions.append(status("appointment", "unknown", text))
-    return _path_status(APPOINTMENT, conditions)
+    # FACTS.md §1 [U]: no primary text on the conditions of these posts
+    return _path_status(APPOINTMENT, conditions, [])
 
 
 def _notes(rules: OccupationRules, edition: Edition) -> list[Lines]:
@@ -347,7 +363,19 @@ def guidance_for(
         occupation_name_en=rules.name_en,
         standard_zh=edition.standard_zh,
         standard_en=edition.standard_en,
+        sources=_cited_sources(rules, paths),
     )
+
+
+def _cited_sources(rules: OccupationRules, paths: list[PathStatus]) -> dict[str, str]:
+    """Title and addresses of every source the paths cite, by key."""
+    contests = load_contests().sources
+    found = {}
+    for key in sorted({k for p in paths for k in p.sources}):
+        source = rules.sources.get(key) or contests.get(key)
+        if source is not None:
+            found[key] = " ".join([source.title, *source.urls])
+    return found
 
 
 def occupations_with_rules() -> list[str]:
