@@ -366,3 +366,29 @@ def test_passport_guidance_section_is_opt_in(service: Service, worker: str) -> N
 def test_ladder_events_round_trip(maker: Any) -> None:
     data = maker("a" * 32, "emp-002")
     assert dump_event(parse_event(data)) == data
+
+
+ISSUE = ["passport", "issue", "f" * 32, "--out", "p.pdf"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["guidance", "f" * 32], f"worker: {'f' * 32} is not registered"),
+        (["guidance", "f" * 32, "--as-of", "2026-02-30"], "--as-of: '2026-02-30'"),
+        (
+            [*ISSUE, "--guidance", "--hide", "guidance"],
+            "--guidance: the guidance section is also hidden with --hide",
+        ),
+    ],
+)
+def test_cli_guidance_usage_errors(
+    service: Service,
+    db_url_and_engine: tuple[str, Engine],
+    args: list[str],
+    message: str,
+) -> None:
+    url, _ = db_url_and_engine
+    done = _skillpass(service, url, *args)
+    assert done.returncode == 2
+    assert message in done.stderr

@@ -83,7 +83,10 @@ def guidance(
     """Promotion and evaluation guidance on the eight-level ladder for one worker."""
     day = _day(as_of)
     with closing(open_service(db, home)) as service:
-        archive = service.archive(resolve_worker(service, worker))
+        worker_id = resolve_worker(service, worker)
+        with usage_errors():
+            service.identity(worker_id)
+        archive = service.archive(worker_id)
         try:
             lines = describe_worker(archive, as_of=day, trust_list=service.trust_list())
         except GuidanceError as exc:
