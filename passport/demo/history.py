@@ -31,6 +31,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from passport.demo.apprentices import apprenticeship
 from passport.demo.choices import (
     PLAN_YEAR,
     accredited,
@@ -97,8 +98,6 @@ _OVERLAP = 0.08  # start the next job before the last one ends
 _OVERLAP_DAYS, _GAP_DAYS = (5, 45), (1, 240)
 _REVOKED = 0.02  # histories whose last certificate is revoked, for verification
 _REVOKED_AFTER_DAYS = (30, 400)
-_APPRENTICES = 0.1  # of 养老护理员 in post first with no certificate yet
-_APPRENTICESHIP_YEARS = 1  # assumed: 企业新型学徒制 terms were not found
 
 _HOURS = {5: (80, 120), 4: (100, 160), 3: (120, 200), 2: (100, 150), 1: (90, 130)}
 _HOURS_BY_CODE = {"4-14-02-02": {3: (180, 200), 2: (130, 150), 1: (110, 130)}}
@@ -193,7 +192,7 @@ class HistoryMaker:
         if rng.random() < _REVOKED:
             self._revoke_last_certificate(events)
         if at_work_first and item.code == ELDERLY_CARE_WORKER:
-            self._apprenticeship(events, index)
+            events.extend(apprenticeship(self.seed, index, events, self.as_of))
         kept = [event for event in events if event["signed_at"] <= self.cutoff]
         kept.sort(key=lambda event: event["signed_at"])
         return person, kept
@@ -423,43 +422,6 @@ class HistoryMaker:
                 period_to=_year_month(to), employer_uscc=employer.uscc,
             )  # fmt: skip
             month = to + 1
-
-    def _apprenticeship(self, events: Events, index: int) -> None:
-        """Now and then an apprenticeship with the first employer, ending in post."""
-        rng = random.Random(f"skillpass-demo/{self.seed}/apprentices/{index}")
-        if rng.random() >= _APPRENTICES:
-            return
-        starts = [e for e in events if e["kind"] == K.EMPLOYMENT_STARTED]
-        if not starts:
-            return
-        job = min(starts, key=lambda e: e["started_on"])
-        started_on = dt.date.fromisoformat(job["started_on"])
-        completed_on = add_years(started_on, _APPRENTICESHIP_YEARS)
-        ends = [
-            dt.date.fromisoformat(e["ended_on"])
-            for e in events
-            if e["kind"] == K.EMPLOYMENT_ENDED and e["employment_ref"] == job["ref"]
-        ]
-        certified = [
-            dt.date.fromisoformat(e["issued_on"])
-            for e in events
-            if e["kind"] == K.CERTIFICATE_ISSUED and e.get("skill_level")
-        ]
-        if completed_on >= self.as_of or any(end < completed_on for end in ends):
-            return
-        if any(day <= completed_on for day in certified):
-            return
-        events.append(
-            {
-                "kind": K.APPRENTICESHIP_COMPLETED.value,
-                "issuer_id": job["issuer_id"],
-                "ref": f"XT{completed_on.year}{index:07d}",
-                "signed_at": signed_at(rng, completed_on, job["signed_at"]),
-                "occupation_code": ELDERLY_CARE_WORKER,
-                "started_on": started_on.isoformat(),
-                "completed_on": completed_on.isoformat(),
-            }
-        )
 
     def _revoke_last_certificate(self, events: Events) -> None:
         """Revoke the last certificate if nothing later in the history builds on it."""
