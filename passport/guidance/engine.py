@@ -11,6 +11,7 @@ for a term.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
@@ -378,9 +379,10 @@ def _cited_sources(rules: OccupationRules, paths: list[PathStatus]) -> dict[str,
     return found
 
 
-def occupations_with_rules() -> list[str]:
+@functools.cache
+def occupations_with_rules() -> tuple[str, ...]:
     """Occupation codes that have a rule file."""
-    return [file.stem for file in rule_files()]
+    return tuple(file.stem for file in rule_files())
 
 
 def worker_occupations(archive: Archive) -> list[str]:
