@@ -181,6 +181,12 @@ def test_competition_path(
         assert condition.evidence == [] and path.eligible_on is None
     if state == "unknown":
         assert "请向评价机构核实" in condition.detail_zh
+    # a contest with a known rule cites it; one without cites nothing
+    [award] = collect(archive, CODE, [], D("2026-01-01")).awards
+    assert bool(path.sources) == (RULES.rule_for(award) is not None)
+    assert bool(path.sources) == (
+        "天津" in contest or "上海" in contest or "中华" in contest
+    )
 
 
 RULES = load_contests()

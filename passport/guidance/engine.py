@@ -123,12 +123,13 @@ def _path(path: RulePath, facts: Facts, related_known: bool) -> PathStatus:
     )
 
 
-def _contest_sources(outcome: AwardOutcome) -> list[str]:
-    rule = load_contests().rule_for(outcome.award)
-    cited = set(load_contests().once_per_year_cite)
-    if rule is not None:
-        cited.update(rule.cite)
-    return sorted(cited)
+def _contest_sources(*outcomes: AwardOutcome) -> list[str]:
+    """The sources of the contest rules the outcomes were judged by, if any."""
+    contests = load_contests()
+    rules = [r for o in outcomes if (r := contests.rule_for(o.award)) is not None]
+    if not rules:
+        return []
+    return sorted({*contests.once_per_year_cite, *(k for r in rules for k in r.cite)})
 
 
 def _competition_path(facts: Facts, current: int | None, target: int) -> PathStatus:
@@ -165,9 +166,7 @@ def _competition_path(facts: Facts, current: int | None, target: int) -> PathSta
     en = "; ".join(o.text_en for o in shown)
     state: State = "unknown" if unknown else "missing"
     condition = status("competition_award", state, (f"竞赛获奖晋升：{zh}", en))
-    return _path_status(
-        COMPETITION, [condition], list(load_contests().once_per_year_cite)
-    )
+    return _path_status(COMPETITION, [condition], _contest_sources(*shown))
 
 
 def _appointment_path(facts: Facts, current_step: int) -> PathStatus:
