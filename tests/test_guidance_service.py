@@ -371,10 +371,18 @@ def test_ladder_events_round_trip(maker: Any) -> None:
 ISSUE = ["passport", "issue", "f" * 32, "--out", "p.pdf"]
 
 
+def test_cli_unregistered_worker_is_a_usage_error(
+    service: Service, db_url_and_engine: tuple[str, Engine]
+) -> None:
+    url, _ = db_url_and_engine
+    done = _skillpass(service, url, "guidance", "f" * 32)
+    assert done.returncode == 2
+    assert f"worker: {'f' * 32} is not registered" in done.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["guidance", "f" * 32], f"worker: {'f' * 32} is not registered"),
         (["guidance", "f" * 32, "--as-of", "2026-02-30"], "--as-of: '2026-02-30'"),
         (
             [*ISSUE, "--guidance", "--hide", "guidance"],
@@ -382,13 +390,15 @@ ISSUE = ["passport", "issue", "f" * 32, "--out", "p.pdf"]
         ),
     ],
 )
-def test_cli_guidance_usage_errors(
-    service: Service,
-    db_url_and_engine: tuple[str, Engine],
-    args: list[str],
-    message: str,
-) -> None:
-    url, _ = db_url_and_engine
-    done = _skillpass(service, url, *args)
+def test_cli_guidance_usage_errors(args: list[str], message: str) -> None:
+    """Refused before any database is opened."""
+    done = subprocess.run(
+        [sys.executable, "-m", "passport", *args],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, COLUMNS="200"),
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 2
     assert message in done.stderr
