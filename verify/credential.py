@@ -266,10 +266,6 @@ def _check_status(
     subject = status_list.get("credentialSubject")
     if STATUS_CREDENTIAL not in types or not isinstance(subject, dict):
         raise MalformedInput(f"status list: {url} is not a {STATUS_CREDENTIAL}")
-    if status_list.get("id") != url:
-        raise MalformedInput(
-            f"status list: its id {status_list.get('id')} is not {url}"
-        )
     bits = decode_bitstring(str(subject.get("encodedList", "")))
     for entry in _status_entries(credential):
         if entry.get("statusListCredential") != url:
