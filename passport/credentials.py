@@ -181,6 +181,18 @@ def status_list_credential(
     )
 
 
+def worker_credentials(
+    service: Service, worker_id: str, *, now: dt.datetime | None = None
+) -> list[dict[str, Any]]:
+    """A registered worker's live (unrevoked) credentials in log order."""
+    service.identity(worker_id)
+    now = now or utc_now_seconds()
+    return [
+        credential_for_entry(service, record.log_index, now=now)
+        for record in service.archive(worker_id).active(*CREDENTIAL_KINDS)
+    ]
+
+
 def export_credentials(service: Service, worker_id: str, out: Path) -> list[Path]:
     """Write a worker's live credentials, and the status lists they name, to ``out``.
 
@@ -188,14 +200,16 @@ def export_credentials(service: Service, worker_id: str, out: Path) -> list[Path
     each status list, so that the folder verifies offline with a trust list.
     """
     now = utc_now_seconds()
-    records = list(service.archive(worker_id).active(*CREDENTIAL_KINDS))
+    credentials = worker_credentials(service, worker_id, now=now)
     out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for record in records:
-        path = out / f"credential-{record.log_index}.json"
-        _write_json(path, credential_for_entry(service, record.log_index, now=now))
+    written, lists = [], set()
+    for credential in credentials:
+        log_index = int(credential["id"].rsplit("/", 1)[1])
+        path = out / f"credential-{log_index}.json"
+        _write_json(path, credential)
         written.append(path)
-    for number in sorted({status_position(r.log_index)[0] for r in records}):
+        lists.add(status_position(log_index)[0])
+    for number in sorted(lists):
         path = out / f"status-{number}.json"
         _write_json(path, status_list_credential(service, number, now=now))
         written.append(path)
