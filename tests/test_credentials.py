@@ -13,8 +13,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jsonschema import Draft201909Validator
 
+from issuers.errors import KeyStoreError
 from issuers.keys import raw_public
 from issuers.registry import add_issuer_key, register_issuer
+from passport.config import Settings
 from passport.credentials import (
     credential_for_entry,
     export_credentials,
@@ -445,3 +447,21 @@ def test_a_term_no_context_defines_is_never_signed(
     unsigned["@context"] = [*unsigned["@context"], "https://x.example/ctx"]
     with pytest.raises(MalformedInput, match=r"https://x\.example/ctx is not vendored"):
         sign_credential(unsigned, private_key=SIGNER, created=NOW)
+
+
+def test_init_adds_a_credential_signer_to_keys_that_predate_it(
+    service: Service, worker: str, tmp_path: Path, passphrase: str
+) -> None:
+    old = service.trust_list().credential_signers
+    (tmp_path / "keys" / "credential_signer.pem").unlink()
+    settings = Settings.load(db=service.settings.db_url, home=tmp_path)
+    with pytest.raises(KeyStoreError, match=r"credential_signer missing .* predates"):
+        Service.open(settings)
+    upgraded = Service.open(settings, create_keys=True)
+    try:
+        signers = upgraded.trust_list().credential_signers
+        assert len(signers) == 2 and set(old) < set(signers)
+        credential = credential_for_entry(upgraded, _certificates(upgraded, worker)[0])
+        _verify(credential, upgraded.trust_list(), _status(upgraded))
+    finally:
+        upgraded.close()
