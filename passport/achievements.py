@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from passport.archive import Record
 from schemas.catalogue import load_catalogue
@@ -134,12 +135,14 @@ def _certificate(event: CertificateIssued) -> dict[str, Any]:
     code = event.occupation_code
     zh = catalogue.display_name(code, event.work_type)
     en = catalogue.display_name(code, event.work_type, english=True)
+    # a work type (工种) is free text: percent-encoded into the URN
+    kind = f"{code}:{quote(event.work_type, safe='')}" if event.work_type else code
     if event.certificate_type is CertificateType.SKILL_LEVEL:
         assert event.skill_level is not None
         level = event.skill_level
         level_zh, level_en = catalogue.level_name(level), catalogue.level_name_en(level)
         return {
-            "id": f"urn:skillpass:achievement:skill-level:{code}:{level}",
+            "id": f"urn:skillpass:achievement:skill-level:{kind}:{level}",
             "type": ["Achievement"],
             "achievementType": "Certificate",
             "name": f"职业技能等级证书 {zh} {level_zh}",
@@ -156,10 +159,10 @@ def _certificate(event: CertificateIssued) -> dict[str, Any]:
                 )
             },
             "alignment": [_alignment(code, zh, en, OCCUPATION_FRAMEWORK)],
-            "resultDescription": [_levels(code, level)],
+            "resultDescription": [_levels(kind, level)],
         }
     return {
-        "id": f"urn:skillpass:achievement:special-ability:{code}",
+        "id": f"urn:skillpass:achievement:special-ability:{kind}",
         "type": ["Achievement"],
         "achievementType": "Certificate",
         "name": f"专项职业能力证书 {zh}",

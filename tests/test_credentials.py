@@ -465,3 +465,22 @@ def test_init_adds_a_credential_signer_to_keys_that_predate_it(
         _verify(credential, upgraded.trust_list(), _status(upgraded))
     finally:
         upgraded.close()
+
+
+def test_a_work_type_has_an_achievement_of_its_own(
+    service: Service, worker: str, issuers: dict[str, kit.Issuer]
+) -> None:
+    event = kit.certificate(worker, "eval-001", "C-W", work_type="社区助老员")
+    [outcome] = service.submit([issuers["eval"].sign(event)])
+    assert outcome.entry is not None
+    credential = credential_for_entry(service, outcome.entry.log_index)
+    achievement = credential["credentialSubject"]["achievement"]
+    assert achievement["id"] == (
+        "urn:skillpass:achievement:skill-level:4-10-01-05:"
+        "%E7%A4%BE%E5%8C%BA%E5%8A%A9%E8%80%81%E5%91%98:5"
+    )
+    assert (
+        achievement["name"] == "职业技能等级证书 养老护理员（社区助老员） 五级/初级工"
+    )
+    Draft201909Validator(SCHEMA).validate(credential)
+    _verify(credential, service.trust_list(), _status(service))
