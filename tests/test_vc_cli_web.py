@@ -207,3 +207,22 @@ def test_vc_verify_negative_answers_and_usage_errors(
     missing = _skillpass("vc", "verify", str(changed), "--trust-list", "nowhere.json")
     assert missing.returncode == 2
     assert "cannot read nowhere.json" in missing.stderr
+
+
+def test_vc_verify_without_a_trust_list_checks_a_credential_made_elsewhere() -> None:
+    sample = Path(__file__).parent / "data" / "ob3" / "samples"
+    simple = _skillpass(
+        "vc", "verify", str(sample / "1edtech-validator_ob30_simple.json")
+    )
+    assert simple.returncode == 0, simple.stderr
+    assert (
+        "✓ 签名有效，签发方未核验 Signatures valid, issuer unchecked" in simple.stdout
+    )
+    assert "Example Corp https://example.com/issuers/876543" in simple.stdout
+    assert "无撤销状态项 The credential has no status entry" in simple.stdout
+    revoked = sample / "1edtech-validator_ob30_bsl_credential-status-revoked.json"
+    unchecked = _skillpass("vc", "verify", str(revoked), "--json")
+    assert unchecked.returncode == 0
+    assert _json_out(unchecked)["status_unchecked"] == [
+        json.loads(revoked.read_text())["credentialStatus"]["statusListCredential"]
+    ]

@@ -40,8 +40,8 @@ class CredentialCheck:
     """What a verified credential showed: who signed it and how far it was checked.
 
     ``trusted_as`` names the trust-list role of the signer, or is None when no
-    trust list was given; ``status_unchecked`` lists the status lists that
-    were not at hand, so that their entries could not be checked.
+    trust list was given; ``status_checked`` lists the status lists whose
+    entries were checked, ``status_unchecked`` those that were not at hand.
     """
 
     credential_id: str | None
@@ -49,6 +49,7 @@ class CredentialCheck:
     issuer_name: str | None
     proofs: tuple[VerifiedProof, ...]
     trusted_as: str | None
+    status_checked: tuple[str, ...]
     status_unchecked: tuple[str, ...]
 
 
@@ -84,17 +85,18 @@ def verify_credential(
        issuer.
     """
     check = _verify_signed(credential, trust_list=trust_list, at=at, keys=keys)
-    unchecked = [
-        url
-        for url in _status_urls(credential)
-        if not _check_status(credential, url, status_lists, trust_list, at, keys)
-    ]
+    checked: list[str] = []
+    unchecked: list[str] = []
+    for url in _status_urls(credential):
+        found = _check_status(credential, url, status_lists, trust_list, at, keys)
+        (checked if found else unchecked).append(url)
     return CredentialCheck(
         credential_id=check.credential_id,
         issuer_id=check.issuer_id,
         issuer_name=check.issuer_name,
         proofs=check.proofs,
         trusted_as=check.trusted_as,
+        status_checked=tuple(checked),
         status_unchecked=tuple(unchecked),
     )
 
@@ -149,6 +151,7 @@ def _verify_signed(
         issuer_name=name if isinstance(name, str) else None,
         proofs=tuple(proofs),
         trusted_as=trusted_as,
+        status_checked=(),
         status_unchecked=(),
     )
 

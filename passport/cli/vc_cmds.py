@@ -65,8 +65,12 @@ def export(
 def verify(
     file: Annotated[Path, typer.Argument(help="A credential (JSON) file.")],
     trust_list: Annotated[
-        Path, typer.Option("--trust-list", help="The signed trust-list file.")
-    ],
+        Path | None,
+        typer.Option(
+            "--trust-list",
+            help="The signed trust-list file; without it the issuer is not checked.",
+        ),
+    ] = None,
     status_list: StatusListOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     authority_key: Annotated[
@@ -74,7 +78,12 @@ def verify(
         typer.Option(help="Pin the authority's public key (base64) to trust."),
     ] = None,
 ) -> None:
-    """Check a credential offline: exit 0 if valid, 1 if not, 2 on bad input."""
+    """Check a credential offline: exit 0 if valid, 1 if not, 2 on bad input.
+
+    Without ``--trust-list`` a credential made elsewhere can be checked too:
+    its proofs, that their keys are its issuer's, its dates and status; the
+    answer then says that the issuer itself was not checked.
+    """
     verify_file(
         file,
         trust_list=trust_list,
@@ -87,14 +96,15 @@ def verify(
 def verify_file(
     file: Path,
     *,
-    trust_list: Path,
+    trust_list: Path | None,
     status_lists: list[Path] | None,
     as_json: bool,
     authority_key: str | None,
 ) -> NoReturn:
     """Verify a credential file against a trust list and leave with the exit code.
 
-    1. The trust list must carry its authority's signature (else exit 1).
+    1. The trust list, if given, must carry its authority's signature (else
+       exit 1).
     2. The credential and the status lists are read as JSON (else exit 2);
        without ``--status-list``, the ``status-*.json`` beside the file.
     3. ``verify_credential`` answers; any reason it gives is exit 1.
@@ -103,8 +113,10 @@ def verify_file(
     from verify.credential import verify_credential
 
     now = dt.datetime.now(dt.UTC)
+    trusted = None
     try:
-        trusted = load_trust_list(trust_list, authority_key=authority_key)
+        if trust_list is not None:
+            trusted = load_trust_list(trust_list, authority_key=authority_key)
     except MalformedInput as exc:
         _stop(str(exc), USAGE, as_json)
     except VerificationError as exc:
@@ -137,7 +149,9 @@ def _read_json(path: Path, as_json: bool) -> dict[str, Any]:
     return document
 
 
-def _age(trusted: TrustList, now: dt.datetime) -> str:
+def _age(trusted: TrustList | None, now: dt.datetime) -> str:
+    if trusted is None:
+        return "未使用信任列表 No trust list: the issuer was not checked"
     days = (now - trusted.issued_at).days
     return (
         f"信任列表 Trust list v{trusted.version}, {days} 天前签发 "
@@ -146,7 +160,7 @@ def _age(trusted: TrustList, now: dt.datetime) -> str:
 
 
 def _report_valid(
-    check: CredentialCheck, trusted: TrustList, now: dt.datetime, as_json: bool
+    check: CredentialCheck, trusted: TrustList | None, now: dt.datetime, as_json: bool
 ) -> NoReturn:
     if as_json:
         console.print_json(
@@ -157,31 +171,42 @@ def _report_valid(
                     "issuer": check.issuer_id,
                     "trusted_as": check.trusted_as,
                     "cryptosuites": [p.cryptosuite for p in check.proofs],
+                    "status_checked": list(check.status_checked),
                     "status_unchecked": list(check.status_unchecked),
-                    "trust_list_version": trusted.version,
+                    "trust_list_version": trusted.version if trusted else None,
                 },
                 ensure_ascii=False,
             )
         )
         raise typer.Exit(OK)
     suites = ", ".join(p.cryptosuite for p in check.proofs)
-    console.print("✓ 有效 Valid", style="green")
+    if trusted is None:
+        console.print("✓ 签名有效，签发方未核验 Signatures valid, issuer unchecked")
+    else:
+        console.print("✓ 有效 Valid", style="green")
     console.print(f"  凭证 Credential: {check.credential_id}")
     console.print(f"  签发方 Issuer: {check.issuer_name or ''} {check.issuer_id}")
-    console.print(f"  信任 Trusted as: {check.trusted_as}; 签名 proofs: {suites}")
+    console.print(
+        f"  信任 Trusted as: {check.trusted_as or '—'}; 签名 proofs: {suites}"
+    )
     if check.status_unchecked:
         console.print(
             "  未查询撤销状态 revocation not checked: no status list for "
             + ", ".join(check.status_unchecked)
         )
-    else:
+    elif check.status_checked:
         console.print("  未被撤销 Not revoked (status list checked)")
+    else:
+        console.print("  无撤销状态项 The credential has no status entry")
     console.print(f"  {_age(trusted, now)}")
     raise typer.Exit(OK)
 
 
 def _report_refused(
-    error: VerificationError, trusted: TrustList, now: dt.datetime, as_json: bool
+    error: VerificationError,
+    trusted: TrustList | None,
+    now: dt.datetime,
+    as_json: bool,
 ) -> NoReturn:
     if as_json:
         reason = {"code": error.reason, "message": str(error)}
