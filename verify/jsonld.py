@@ -105,7 +105,9 @@ def _expand(document: dict[str, Any]) -> list[Any]:
     try:
         expanded: list[Any] = jsonld.expand(
             document,
-            {"documentLoader": document_loader},
+            # no base IRI: pyld's default would quietly turn a relative IRI
+            # into an absolute one under example.org
+            {"documentLoader": document_loader, "base": None},
             on_property_dropped=dropped.append,
         )
     except jsonld.JsonLdError as exc:

@@ -44,7 +44,8 @@ def decode_bitstring(encoded: str) -> bytes:
         )
     body = encoded[1:]
     try:
-        packed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        padded = body + "=" * (-len(body) % 4)
+        packed = base64.b64decode(padded, altchars=b"-_", validate=True)
         inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
         bits = inflater.decompress(packed, MAX_DECOMPRESSED)
     except (binascii.Error, ValueError, zlib.error) as exc:
