@@ -133,6 +133,8 @@ def credential_for_entry(
 def revoked_indexes(service: Service, number: int) -> list[int]:
     """The log indexes of status list ``number`` that a later entry revoked."""
     low, high = number * STATUS_LIST_SIZE, (number + 1) * STATUS_LIST_SIZE
+    # TODO: reads every revocation on each request; keep the revoked targets
+    # in an indexed table once status lists are served at a city's rate.
     with service.reading() as session:
         rows = session.scalars(
             select(EntryRow.leaf_data).where(
