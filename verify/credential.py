@@ -3,7 +3,8 @@
 Ours (Open Badges 3.0 credentials signed by the service's credential signer)
 and anyone's: a did:key issuer needs nothing else; an issuer whose key sits
 under its own URL (``https://issuer.example#z6Mk…``) is checked with the
-key taken from that fragment, or one the caller supplies.
+key that the fragment spells out. Other verification methods (did:web, a
+key in a fetched document) would need the network and are refused.
 """
 
 from __future__ import annotations
@@ -68,7 +69,6 @@ def verify_credential(
     trust_list: TrustList | None,
     status_lists: Mapping[str, dict[str, Any]],
     at: dt.datetime,
-    keys: Mapping[str, bytes] | None = None,
 ) -> CredentialCheck:
     """Verify a credential; raise a VerificationError with the first reason.
 
@@ -84,11 +84,11 @@ def verify_credential(
        has its bit clear; the list itself passes steps 1 to 5 for the same
        issuer.
     """
-    check = _verify_signed(credential, trust_list=trust_list, at=at, keys=keys)
+    check = _verify_signed(credential, trust_list=trust_list, at=at)
     checked: list[str] = []
     unchecked: list[str] = []
     for url in _status_urls(credential):
-        found = _check_status(credential, url, status_lists, trust_list, at, keys)
+        found = _check_status(credential, url, status_lists, trust_list, at)
         (checked if found else unchecked).append(url)
     return CredentialCheck(
         credential_id=check.credential_id,
@@ -106,7 +106,6 @@ def _verify_signed(
     *,
     trust_list: TrustList | None,
     at: dt.datetime,
-    keys: Mapping[str, bytes] | None,
 ) -> CredentialCheck:
     # 1. The shape of a VC 2.0 document.
     if not isinstance(credential, dict):
@@ -120,7 +119,7 @@ def _verify_signed(
     issuer = issuer_id(credential)
 
     # 2. The proofs.
-    proofs = verify_proofs(credential, lambda method: _resolve(method, keys))
+    proofs = verify_proofs(credential, _resolve)
     for proof in proofs:
         if proof.proof_purpose != "assertionMethod":
             raise MalformedInput(
@@ -156,15 +155,13 @@ def _verify_signed(
     )
 
 
-def _resolve(method: str, keys: Mapping[str, bytes] | None) -> bytes:
-    """The public key of a verification method: given, from did:key, or its fragment.
+def _resolve(method: str) -> bytes:
+    """The public key of a verification method: its did:key, or its fragment.
 
     A key taken from a URL's fragment only proves that whoever holds it
     signed; step 3 then ties that key to the issuer's URL, and only a trust
-    list (or the caller's ``keys``) says the URL's owner holds it.
+    list says that the URL's owner holds it.
     """
-    if keys is not None and method in keys:
-        return keys[method]
     if method.startswith("did:key:"):
         return did_key_public_key(method)
     fragment = method.partition("#")[2]
@@ -253,13 +250,12 @@ def _check_status(
     status_lists: Mapping[str, dict[str, Any]],
     trust_list: TrustList | None,
     at: dt.datetime,
-    keys: Mapping[str, bytes] | None,
 ) -> bool:
     """Check the entries that point at list ``url``; False when it is not at hand."""
     status_list = status_lists.get(url)
     if status_list is None:
         return False
-    listed = _verify_signed(status_list, trust_list=trust_list, at=at, keys=keys)
+    listed = _verify_signed(status_list, trust_list=trust_list, at=at)
     if listed.issuer_id != issuer_id(credential):
         raise UntrustedSigner(
             f"status list: {url} is issued by {listed.issuer_id}, not by the "
