@@ -1,5 +1,8 @@
 """Our credentials verify with Digital Bazaar's JavaScript eddsa-rdfc-2022 suite.
 
+The eddsa-jcs-2022 proof is checked there too, with the ``canonicalize``
+RFC 8785 library and Node's own Ed25519.
+
 ``tests/interop/js`` pins @digitalbazaar/eddsa-rdfc-2022-cryptosuite,
 @digitalbazaar/data-integrity and jsonld-signatures in its package-lock;
 the session fixture installs them with ``npm ci`` (from the npm registry)
@@ -66,7 +69,9 @@ def test_exported_credentials_verify_in_javascript(
 ) -> None:
     written = export_credentials(service, worker, tmp_path)
     results = _node_verify(node, written)
-    assert [(r["verified"], r["error"]) for r in results] == [(True, None)] * 3
+    assert [(r["verified"], r["error"], r["jcs"]) for r in results] == [
+        (True, None, 1)
+    ] * 3
 
 
 def test_a_changed_credential_fails_in_javascript(
@@ -87,6 +92,14 @@ def test_a_changed_credential_fails_in_javascript(
     assert good["verified"] is True
     assert bad["verified"] is False
     assert "Invalid signature" in bad["error"]
+
+    jcs_only = copy.deepcopy(credential)
+    jcs_only["proof"][1]["created"] = "2020-01-01T00:00:00Z"
+    [result] = _node_verify(node, [_write(tmp_path / "c.json", jcs_only)])
+    assert (result["verified"], result["error"]) == (
+        False,
+        "eddsa-jcs-2022 signature does not verify",
+    )
 
 
 def test_the_javascript_verifier_loads_no_context_from_the_network(
