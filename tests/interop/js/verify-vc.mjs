@@ -102,16 +102,25 @@ for (const file of process.argv.slice(2)) {
   const document = JSON.parse(readFileSync(file, 'utf8'));
   const proofs = [document.proof].flat().filter(
     p => p && p.cryptosuite === 'eddsa-jcs-2022');
+  const errors = [];
+  let verified = false;
   try {
     const result = await jsigs.verify(document, {suite, purpose, documentLoader});
-    const error = result.error ?
-      (result.error.errors || [result.error]).map(e => e.message).join('; ') :
-      null;
-    proofs.forEach(proof => verifyJcs(document, proof));
-    console.log(JSON.stringify(
-      {file, verified: result.verified, error, jcs: proofs.length}));
+    verified = result.verified;
+    if (result.error) {
+      errors.push(...(result.error.errors || [result.error]).map(e => e.message));
+    }
   } catch(e) {
-    console.log(JSON.stringify(
-      {file, verified: false, error: e.message, jcs: proofs.length}));
+    errors.push(e.message);
   }
+  for (const proof of proofs) {
+    try {
+      verifyJcs(document, proof);
+    } catch(e) {
+      verified = false;
+      errors.push(e.message);
+    }
+  }
+  const error = errors.length ? errors.join('; ') : null;
+  console.log(JSON.stringify({file, verified, error, jcs: proofs.length}));
 }
