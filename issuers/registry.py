@@ -29,6 +29,7 @@ from verify.trust import signing_bytes
 logger = logging.getLogger(__name__)
 
 PASSPORT_SIGNER = "passport_signer"
+CREDENTIAL_SIGNER = "credential_signer"
 
 
 def register_issuer(
@@ -142,12 +143,17 @@ def publish_trust_list(
         )
         for row in session.scalars(select(IssuerRow).order_by(IssuerRow.issuer_id))
     ]
-    signers = [
-        _trusted_key(row)
-        for row in session.scalars(
-            select(ServiceKeyRow).where(ServiceKeyRow.role == PASSPORT_SIGNER)
-        )
-    ]
+    signers, credential_signers = (
+        [
+            _trusted_key(row)
+            for row in session.scalars(
+                select(ServiceKeyRow)
+                .where(ServiceKeyRow.role == role)
+                .order_by(ServiceKeyRow.key_id)
+            )
+        ]
+        for role in (PASSPORT_SIGNER, CREDENTIAL_SIGNER)
+    )
     authority_public = raw_public(authority_key.public_key())
     version = (session.scalar(select(func.max(TrustListRow.version))) or 0) + 1
     issued_at = now.astimezone(dt.UTC).replace(microsecond=0)
@@ -162,6 +168,7 @@ def publish_trust_list(
         log=log,
         verify_url=verify_url,
         passport_signers=signers,
+        credential_signers=credential_signers,
         issuers=issuers,
     )
     signature = authority_key.sign(signing_bytes(trust_list))

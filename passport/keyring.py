@@ -1,4 +1,4 @@
-"""The service's own keys: authority, log, passport signer, worker pseudonyms.
+"""The service's own keys: authority, log, passport and credential signers, pseudonyms.
 
 ``create`` makes them once, explicitly (``skillpass init``); ``load`` never
 makes a key, so a wrong passphrase or a missing file stops the service.
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from issuers.errors import KeyStoreError
 from issuers.keys import KeyStore, key_id, raw_public
-from issuers.registry import PASSPORT_SIGNER, add_service_key
+from issuers.registry import CREDENTIAL_SIGNER, PASSPORT_SIGNER, add_service_key
 from issuers.tables import ServiceKeyRow
 from ledger.note import NoteSigner
 
@@ -28,6 +28,7 @@ class ServiceKeys:
     authority: Ed25519PrivateKey
     log: NoteSigner
     passport_signer: Ed25519PrivateKey
+    credential_signer: Ed25519PrivateKey
     pseudonym: bytes
 
 
@@ -37,6 +38,7 @@ def create(store: KeyStore, *, origin: str) -> ServiceKeys:
         authority=store.create_signing_key(AUTHORITY),
         log=NoteSigner(origin, store.create_signing_key(LOG)),
         passport_signer=store.create_signing_key(PASSPORT_SIGNER),
+        credential_signer=store.create_signing_key(CREDENTIAL_SIGNER),
         pseudonym=store.create_secret(PSEUDONYM),
     )
 
@@ -47,11 +49,25 @@ def load(store: KeyStore, *, origin: str) -> ServiceKeys:
         authority=store.signing_key(AUTHORITY),
         log=NoteSigner(origin, store.signing_key(LOG)),
         passport_signer=store.signing_key(PASSPORT_SIGNER),
+        credential_signer=store.signing_key(CREDENTIAL_SIGNER),
         pseudonym=store.secret(PSEUDONYM),
     )
 
 
-NAMES = (AUTHORITY, LOG, PASSPORT_SIGNER, PSEUDONYM)
+NAMES = (AUTHORITY, LOG, PASSPORT_SIGNER, CREDENTIAL_SIGNER, PSEUDONYM)
+
+
+def add_credential_signer(store: KeyStore) -> bool:
+    """Make the credential signer for a key set that predates it; True if made.
+
+    Only that key is ever added to an existing set: it signs nothing that an
+    older trust list or worker id depends on.
+    """
+    found = present(store)
+    if set(NAMES) - set(found) != {CREDENTIAL_SIGNER}:
+        return False
+    store.create_signing_key(CREDENTIAL_SIGNER)
+    return True
 
 
 def present(store: KeyStore) -> list[str]:
@@ -68,6 +84,11 @@ def exists(store: KeyStore) -> bool:
     found = present(store)
     if found and len(found) < len(NAMES):
         missing = sorted(set(NAMES) - set(found))
+        if missing == [CREDENTIAL_SIGNER]:
+            raise KeyStoreError(
+                f"keys: {CREDENTIAL_SIGNER} missing from {store.directory}, which "
+                "predates credentials; `skillpass init` adds it"
+            )
         raise KeyStoreError(
             f"keys: {', '.join(missing)} missing from {store.directory} while "
             f"{', '.join(found)} exist; restore them from backup"
@@ -85,6 +106,7 @@ def register(session: Session, keys: ServiceKeys, *, now: dt.datetime) -> bool:
         (AUTHORITY, keys.authority),
         (LOG, keys.log.private_key),
         (PASSPORT_SIGNER, keys.passport_signer),
+        (CREDENTIAL_SIGNER, keys.credential_signer),
     ):
         public = raw_public(key.public_key())
         if session.get(ServiceKeyRow, (role, key_id(public))) is None:

@@ -444,6 +444,8 @@ def _keys_to_use(store: KeyStore, engine: Engine, *, create_keys: bool) -> bool:
     an ``init`` interrupted while writing the keys leaves, and is moved aside
     (not deleted) so that ``init`` can start over.
     """
+    if create_keys and keyring.add_credential_signer(store):
+        logger.warning("added the credential signer to the keys in %s", store.directory)
     found = keyring.present(store)
     partial = 0 < len(found) < len(keyring.NAMES)
     if partial and create_keys and not _has_service_keys(engine):

@@ -107,6 +107,11 @@ class TrustList(_Frozen):
     log: LogInfo
     verify_url: str = Field(description="base URL of the online verification page")
     passport_signers: list[TrustedKey]
+    credential_signers: list[TrustedKey] = Field(
+        default=[],
+        description="keys the service signs W3C Verifiable Credentials with; "
+        "each credential's issuer is the did:key of one of them",
+    )
     issuers: list[TrustedIssuer]
 
 

@@ -66,6 +66,7 @@ def test_demo_appends_everything_and_verifies_its_passports(
     assert sum(report.appended.values()) > 5 * WORKERS
     assert len(report.passports) >= 3
     assert report.verified == report.tampered_refused == len(report.passports)
+    assert report.credentials and report.credentials_verified == len(report.credentials)
 
 
 def test_zxing_reads_every_qr_from_a_150_dpi_render(

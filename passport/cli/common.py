@@ -26,9 +26,10 @@ if TYPE_CHECKING:
 
 OK, NEGATIVE, USAGE = 0, 1, 2
 
-# Printed text holds names, file paths and QR content: never read as markup.
-console = Console(markup=False, highlight=False)
-errors = Console(stderr=True, markup=False, highlight=False)
+# Printed text holds names, file paths, QR content and DIDs (did:key:…): never
+# read as markup or as emoji codes.
+console = Console(markup=False, highlight=False, emoji=False)
+errors = Console(stderr=True, markup=False, highlight=False, emoji=False)
 
 DbOption = Annotated[
     str | None,

@@ -17,6 +17,7 @@ from passport.cli import (
     monitor_cmd,
     passport_cmds,
     submit_cmd,
+    vc_cmds,
     verify_cmd,
     worker_cmds,
 )
@@ -51,3 +52,4 @@ app.add_typer(passport_cmds.passport_app, name="passport")
 app.add_typer(verify_cmd.trust_list_app, name="trust-list")
 app.add_typer(monitor_cmd.log_app, name="log")
 app.add_typer(worker_cmds.worker_app, name="worker")
+app.add_typer(vc_cmds.vc_app, name="vc")

@@ -38,7 +38,9 @@ def verify(
     source: Annotated[
         str,
         typer.Argument(
-            metavar="INPUT", help="A passport PDF, an image of its QR, or the QR text."
+            metavar="INPUT",
+            help="A passport PDF, an image of its QR, the QR text, or a "
+            "credential (.json, checked with the status-*.json beside it).",
         ),
     ],
     trust_list: Annotated[
@@ -50,12 +52,22 @@ def verify(
         typer.Option(help="Pin the authority's public key (base64) to trust."),
     ] = None,
 ) -> None:
-    """Check a passport offline: exit 0 if authentic and current, 1 if not.
+    """Check a passport or a credential offline: exit 0 if valid, 1 if not.
 
     A trust list that fails its own signature is a negative answer too
     (exit 1): nothing it vouches for can be trusted. A file that cannot be
     read, or a malformed pinned key, is a usage error (exit 2).
     """
+    if source.lower().endswith(".json") and Path(source).is_file():
+        from passport.cli.vc_cmds import verify_file
+
+        verify_file(
+            Path(source),
+            trust_list=trust_list,
+            status_lists=None,
+            as_json=as_json,
+            authority_key=authority_key,
+        )
     now = dt.datetime.now(dt.UTC)
     try:
         trusted = load_trust_list(trust_list, authority_key=authority_key)

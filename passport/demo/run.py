@@ -8,7 +8,8 @@
    entries they name are in the log.
 4. Issue passports for a few workers in different situations.
 5. Verify each passport PDF offline, and show that a QR with one changed
-   character is refused.
+   character is refused; export a holder's Verifiable Credentials
+   and verify them offline too.
 6. Print guidance for workers in different situations, write this month's
    push list, audit the log, and sum up.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import itertools
+import json
 import logging
 import time
 from collections import Counter
@@ -69,6 +71,8 @@ class DemoReport:
     tampered_refused: int = 0
     guidance: list[Shown] = field(default_factory=list)
     push_list: Path | None = None
+    credentials: list[Path] = field(default_factory=list)
+    credentials_verified: int = 0
 
 
 def run_demo(
@@ -150,6 +154,8 @@ def _run(
         report.holders = [worker_id for _, worker_id in chosen]
     with clock("verify"):
         _verify_passports(trust_file, report, console)
+    with clock("credentials"):
+        _export_credentials(service, trust_file, out / "credentials", report, console)
     today = utc_now_seconds().date()
     with clock("guidance"):
         report.guidance = show_guidance(service, programme, console, as_of=today)
@@ -373,6 +379,40 @@ def _verify_passports(trust_file: Path, report: DemoReport, console: Console) ->
             f"{path.name}: {_label(verdict)}; "
             f"改动一个字符 one character changed: {_label(tampered)}"
         )
+
+
+def _export_credentials(
+    service: Service,
+    trust_file: Path,
+    folder: Path,
+    report: DemoReport,
+    console: Console,
+) -> None:
+    """Write a holder's credentials and check them as a wallet would."""
+    from passport.credentials import CREDENTIAL_KINDS, export_credentials
+    from verify.credential import verify_credential
+
+    holder = next(
+        worker_id
+        for worker_id in report.holders
+        if any(service.archive(worker_id).active(*CREDENTIAL_KINDS))
+    )
+    written = export_credentials(service, holder, folder)
+    documents = {p: json.loads(p.read_text("utf-8")) for p in written}
+    lists = {d["id"]: d for p, d in documents.items() if p.name.startswith("status-")}
+    trust_list, now = load_trust_list(trust_file), utc_now_seconds()
+    for path, document in documents.items():
+        if path.name.startswith("credential-"):
+            verify_credential(
+                document, trust_list=trust_list, status_lists=lists, at=now
+            )
+            report.credentials.append(path)
+            report.credentials_verified += 1
+    console.print(
+        f"{report.credentials_verified} 份可验证凭证 Verifiable Credentials "
+        f"(Open Badges 3.0, eddsa-rdfc-2022 + eddsa-jcs-2022) written to {folder} "
+        "and verified offline"
+    )
 
 
 def _label(verdict: Verdict) -> str:

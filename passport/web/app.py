@@ -12,7 +12,14 @@ from ledger.store.engine import is_busy
 from passport.errors import ServiceError
 from passport.pdf import FontError
 from passport.service import Service
-from passport.web import api, guidance_api, log_api, page, workers_api
+from passport.web import (
+    api,
+    credentials_api,
+    guidance_api,
+    log_api,
+    page,
+    workers_api,
+)
 from passport.workers import IdentityConflict
 from schemas.api import Problem
 from schemas.identifiers import IdentifierError
@@ -32,6 +39,7 @@ def create_app(service: Service) -> FastAPI:
     app.include_router(log_api.router)
     app.include_router(workers_api.router)
     app.include_router(guidance_api.router)
+    app.include_router(credentials_api.router)
     app.include_router(page.router)
     _add_error_handlers(app)
     return app
