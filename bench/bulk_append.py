@@ -14,6 +14,7 @@ import cProfile
 import os
 import pstats
 import time
+from collections.abc import Sequence
 
 from bench.appending import append_many, append_one_process, open_log, start_pool
 from bench.common import Baseline, arguments, best_of, header, load, rate_line
@@ -67,12 +68,19 @@ def main() -> None:
             appended.append(log.size())
             return float(options.events / seconds)
 
+    single_batches = _first_events(batches, options.single_events)
+    single_count = sum(len(batch) for batch in single_batches)
+
     def single() -> float:
         with fresh_database(options.db) as database:
             log = open_log(database.engine, bench)
-            wanted = options.single_events // options.batch
-            seconds = append_one_process(log, batches[:wanted], bench)
-            return float(wanted * options.batch / seconds)
+            seconds = append_one_process(log, single_batches, bench)
+            if log.size() != single_count:
+                raise SystemExit(
+                    f"bench: Log.append left {log.size():,} entries, "
+                    f"expected {single_count:,}"
+                )
+            return float(single_count / seconds)
 
     with fresh_database(options.db) as probe:
         header("bulk append", probe.name)
@@ -92,7 +100,14 @@ def main() -> None:
         "writer process busy (its CPU time / wall time) in each run: "
         + ", ".join(f"{share:.0%}" for share in busy)
     )
-    print(rate_line("Log.append, 1 process", one, baseline, unit="events"))
+    print(
+        rate_line(
+            f"Log.append, 1 process, {single_count:,} events",
+            one,
+            baseline,
+            unit="events",
+        )
+    )
     verdict = "met" if best / baseline.rate >= TARGET else "MISSED"
     print(f"target >= {TARGET}x baseline: {verdict}  load {load():.2f}")
     entries = appended[-1]
@@ -100,6 +115,20 @@ def main() -> None:
         print(f"storage {table}: {size:,} bytes = {size / entries:,.0f} bytes/entry")
     if options.profile:
         _profile(options.db, batches, options.processes, options.single_events)
+
+
+def _first_events(
+    batches: Sequence[Sequence[SignedEvent]], wanted: int
+) -> list[Sequence[SignedEvent]]:
+    """The whole batches that hold the first ``wanted`` events (or all there are)."""
+    chosen: list[Sequence[SignedEvent]] = []
+    count = 0
+    for batch in batches:
+        if count >= wanted:
+            break
+        chosen.append(batch)
+        count += len(batch)
+    return chosen
 
 
 def _profile(
@@ -122,7 +151,7 @@ def _profile(
     with fresh_database(url) as database:
         log = open_log(database.engine, bench)
         whole = cProfile.Profile()
-        wanted = batches[: single_events // len(batches[0])]
+        wanted = _first_events(batches, single_events)
         whole.runcall(append_one_process, log, wanted, bench)
     print("profile of Log.append in one process (every step):")
     pstats.Stats(whole).sort_stats("tottime").print_stats(30)

@@ -12,7 +12,8 @@ checkpoints they cannot re-sign. Rounds run in one process per core.
 
 A round that leaves the log's tables and the kept checkpoint byte for byte
 as they were is an error of the test, never counted as a detection. The
-last test lists tamperings the audit does not catch yet.
+rounds call the service's audit, as ``skillpass audit`` does; one more test
+runs the command itself on one tampering of each kind.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ import pickle
 import random
 import shutil
 import sqlite3
+import subprocess
+import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -562,3 +565,43 @@ def test_tampering_outside_the_entries_is_seen_too(
         db.execute(sql)
     assert _fingerprint(tmp_path) != demo.pristine
     assert _audit(_with_keys(demo), tmp_path) is not None
+
+
+@pytest.mark.slow
+def test_skillpass_audit_exits_1_naming_the_fault_for_each_kind(
+    demo: Demo, tmp_path: Path
+) -> None:
+    keyed = _with_keys(demo)
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("SKILLPASS_DB", "SKILLPASS_HOME")
+    }
+    env.update(SKILLPASS_KEY_PASSPHRASE=PASSPHRASE, COLUMNS="1000")
+    for kind in sorted(TAMPERINGS):
+        home = tmp_path / kind.replace(" ", "-")
+        home.mkdir()
+        for name in (DB, KEPT):
+            shutil.copyfile(demo.home / name, home / name)
+        shutil.copytree(demo.home / "keys", home / "keys")
+        description = _tamper(home, kind, random.Random(f"{SEED}/cli/{kind}"))
+        expected = _audit(keyed, home)
+        assert expected is not None, f"{kind}: {description}: audit passed"
+
+        result = subprocess.run(
+            [sys.executable, "-m", "passport", "audit", "--home", str(home)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+
+        where = "log" if expected.log_index is None else f"entry {expected.log_index}"
+        said = " ".join(result.stderr.split())
+        assert result.returncode == 1, (kind, description, result.stderr)
+        assert f"error: audit failed at {where}: {expected.kind}:" in said, (
+            kind,
+            description,
+            said,
+        )
