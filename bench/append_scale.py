@@ -53,6 +53,7 @@ class Stage:
     full_rate: float
     write_us: float
     write_max_us: float
+    write_cpu_us: float
     ready_mib: float
     peak_mib: float
 
@@ -80,6 +81,7 @@ def _appender(url: str, start: int, count: int, batch: int, out: Connection) -> 
     finally:
         pool.close()
     seconds = []
+    cpu = time.process_time()
     for group in admitted:
         started = time.perf_counter()
         with write_transaction(engine) as connection:
@@ -91,12 +93,14 @@ def _appender(url: str, start: int, count: int, batch: int, out: Connection) -> 
                 now=dt.datetime.now(dt.UTC),
             )
         seconds.append(time.perf_counter() - started)
+    cpu = time.process_time() - cpu
     engine.dispose()
     out.send(
         {
             "full_rate": half / full_seconds,
             "write_us": sum(seconds) / half * 1e6,
             "write_max_us": max(seconds) / batch * 1e6,
+            "write_cpu_us": cpu / half * 1e6,
             "ready_mib": ready,
             "peak_mib": _rss_mib(),
         }
@@ -226,10 +230,12 @@ def _print_stage(stage: Stage, baseline: Baseline) -> None:
         )
     )
     in_verifies = stage.write_us * 1e-6 * baseline.rate
+    cpu_verifies = stage.write_cpu_us * 1e-6 * baseline.cpu_rate
     print(
         f"  writer step {stage.write_us:,.0f} us/event (worst batch "
         f"{stage.write_max_us:,.0f} us/event) = {in_verifies:.2f} "
-        f"verify-times; peak RSS {stage.peak_mib:.0f} MiB "
+        f"verify-times; its CPU time {stage.write_cpu_us:,.0f} us/event = "
+        f"{cpu_verifies:.2f} verify-times; peak RSS {stage.peak_mib:.0f} MiB "
         f"({stage.ready_mib:.0f} MiB before appending)  load {load():.2f}",
         flush=True,
     )
@@ -237,13 +243,14 @@ def _print_stage(stage: Stage, baseline: Baseline) -> None:
 
 def _summary(stages: list[Stage], baseline: Baseline) -> None:
     print(
-        "summary (full path events/s and ratio to baseline; writer step us/event; "
-        "peak RSS of the appending process):"
+        "summary (full path events/s and ratio to baseline; writer step us/event, "
+        "wall and CPU; peak RSS of the appending process):"
     )
     for stage in stages:
         print(
             f"  {stage.kind:9} {stage.size:>12,}  {stage.full_rate:7,.0f}/s "
             f"{stage.full_rate / baseline.rate:5.2f}x  {stage.write_us:8,.0f} us  "
+            f"{stage.write_cpu_us:8,.0f} us CPU  "
             f"{stage.peak_mib:5.0f} MiB"
         )
     synthetic = [s for s in stages if s.kind == "synthetic"]
@@ -252,6 +259,11 @@ def _summary(stages: list[Stage], baseline: Baseline) -> None:
     print(
         f"target writer cost flat ({first.size:,} -> {last.size:,}, <= {FLAT}x): "
         f"{'met' if growth <= FLAT else 'MISSED'} ({growth:.2f}x)"
+    )
+    cpu_growth = last.write_cpu_us / first.write_cpu_us
+    print(
+        f"target writer CPU time flat ({first.size:,} -> {last.size:,}, <= {FLAT}x): "
+        f"{'met' if cpu_growth <= FLAT else 'MISSED'} ({cpu_growth:.2f}x)"
     )
     peak = max(s.peak_mib for s in stages)
     memory_growth = last.peak_mib / first.peak_mib
