@@ -55,6 +55,9 @@ from passport.keyring import ServiceKeys
 from passport.service import Service
 from tests.conftest import PASSPHRASE
 
+# TODO: `skillpass demo` makes 2,000 workers by default; 1,000 audits of that
+# database would take about half an hour of CPU, so the rounds tamper with
+# the same demo pipeline's database at 40 workers (a few hundred entries).
 WORKERS = 40
 ROUNDS = 1000
 SEED = 20261203
