@@ -92,7 +92,7 @@ def test_passport_pdf_and_page(client: TestClient, worker: str, tmp_path) -> Non
     assert 'data-status="valid"' in page.text and "吉*" in page.text
     assert "002X" in page.text and "有效" in page.text
     english = client.get(path.replace("/V/", "/v/", 1) + "?lang=en")
-    assert "Holder (compare with the ID card)" in english.text
+    assert "compare with the name and the last 4 digits" in english.text
 
     tampered = path[:-5] + ("A" if path[-5] != "A" else "B") + path[-4:]
     bad = client.get(tampered)
