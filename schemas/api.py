@@ -58,12 +58,15 @@ class PassportRequest(_Body):
     """What the worker chooses to show, and for how long."""
 
     # the same as schemas.passport.DEFAULT_SECTIONS: guidance only when listed
-    sections: list[Literal["certificates", "training", "employment", "guidance"]] = [
-        "certificates",
-        "training",
-        "employment",
-    ]
+    sections: list[
+        Literal[
+            "certificates", "training", "employment", "awards", "insurance", "guidance"
+        ]
+    ] = ["certificates", "training", "employment", "awards", "insurance"]
     valid_days: int = Field(default=90, ge=1, le=MAX_PASSPORT_DAYS)
+    language: Literal["zh", "en"] = Field(
+        default="zh", description="printed first; the other language stands beside"
+    )
 
 
 class VerifyRequest(_Body):

@@ -36,9 +36,10 @@ class Styles:
     cell: ParagraphStyle
     word: ParagraphStyle
     code: ParagraphStyle
+    english_first: bool = False
 
 
-def make_styles(font: str) -> Styles:
+def make_styles(font: str, *, english_first: bool = False) -> Styles:
     """Styles whose base font is ``font``; Chinese text wraps between characters."""
     body = ParagraphStyle(
         "body", fontName=font, fontSize=9.5, leading=13, wordWrap="CJK"
@@ -54,12 +55,14 @@ def make_styles(font: str) -> Styles:
         # no wrapping at all: certificate numbers and dates stay on one line
         word=ParagraphStyle("word", cell, wordWrap=None, splitLongWords=0),
         code=ParagraphStyle("code", body, fontSize=15, leading=19, alignment=1),
+        english_first=english_first,
     )
 
 
-def bilingual(zh: str, en: str, en_size: float) -> str:
-    """Markup of Chinese text followed by its English in smaller, muted type."""
-    return f"{markup(zh)} {_english(en, en_size)}"
+def bilingual(zh: str, en: str, size: float, styles: Styles) -> str:
+    """Markup of the passport's first language, the other after it, smaller."""
+    first, second = (en, zh) if styles.english_first else (zh, en)
+    return f"{markup(first)} {_english(second, size)}"
 
 
 def cell(text: str, styles: Styles) -> Paragraph:
@@ -73,8 +76,9 @@ def word(text: str, styles: Styles) -> Paragraph:
 
 
 def label_cell(zh: str, en: str, styles: Styles) -> Paragraph:
-    """A cell with the Chinese label above its English one."""
-    return Paragraph(f"{markup(zh)}<br/>{_english(en, 7)}", styles.cell)
+    """A cell with the label in the first language above the other."""
+    first, second = (en, zh) if styles.english_first else (zh, en)
+    return Paragraph(f"{markup(first)}<br/>{_english(second, 7)}", styles.cell)
 
 
 def detail_cell(lines: Sequence[str], detail: str, styles: Styles) -> Paragraph:

@@ -105,7 +105,9 @@ def read_archive(worker_id: str, request: Request) -> ArchiveView:
 def issue(worker_id: str, body: PassportRequest, request: Request) -> Response:
     """Issue a passport with the chosen sections; the PDF comes back."""
     options = PassportOptions(
-        sections=frozenset(body.sections), valid_days=body.valid_days
+        sections=frozenset(body.sections),
+        valid_days=body.valid_days,
+        language=body.language,
     )
     pdf = io.BytesIO()
     view = issue_passport(_service(request), worker_id, out=pdf, options=options)
