@@ -20,6 +20,7 @@ from passport.web import (
     guidance_api,
     log_api,
     page,
+    worker_page,
     workers_api,
 )
 from passport.workers import IdentityConflict
@@ -46,6 +47,7 @@ def create_app(
     app.include_router(guidance_api.router)
     app.include_router(credentials_api.router)
     app.include_router(checks_api.router)
+    app.include_router(worker_page.router)
     app.include_router(page.router)
     _add_error_handlers(app)
     return app
