@@ -103,7 +103,7 @@ def test_unknown_expired_and_erased_links_open_nothing(
     assert client.get(f"/w/{live}").status_code == 200
     erase_worker(service, worker, now=utc_now(), reason="PIPL")
     assert client.get(f"/w/{live}").status_code == 404
-    with pytest.raises(ServiceError, match="personal data was erased$"):
+    with pytest.raises(ServiceError, match=r"personal data was erased$"):
         create_link(service, worker, days=1, now=utc_now())
 
 
