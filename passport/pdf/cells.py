@@ -36,6 +36,7 @@ class Styles:
     cell: ParagraphStyle
     word: ParagraphStyle
     code: ParagraphStyle
+    latin: ParagraphStyle
     english_first: bool = False
 
 
@@ -55,6 +56,8 @@ def make_styles(font: str, *, english_first: bool = False) -> Styles:
         # no wrapping at all: certificate numbers and dates stay on one line
         word=ParagraphStyle("word", cell, wordWrap=None, splitLongWords=0),
         code=ParagraphStyle("code", body, fontSize=15, leading=19, alignment=1),
+        # Latin text wraps between words, not inside them
+        latin=ParagraphStyle("latin", cell, wordWrap=None),
         english_first=english_first,
     )
 
@@ -66,8 +69,9 @@ def bilingual(zh: str, en: str, size: float, styles: Styles) -> str:
 
 
 def cell(text: str, styles: Styles) -> Paragraph:
-    """A table cell whose text wraps, between any two characters if need be."""
-    return Paragraph(markup(text), styles.cell)
+    """A table cell that wraps: Chinese between characters, Latin between words."""
+    style = styles.latin if text.isascii() else styles.cell
+    return Paragraph(markup(text), style)
 
 
 def word(text: str, styles: Styles) -> Paragraph:
@@ -83,9 +87,10 @@ def label_cell(zh: str, en: str, styles: Styles) -> Paragraph:
 
 def detail_cell(lines: Sequence[str], detail: str, styles: Styles) -> Paragraph:
     """A cell of one or more lines with a small muted line under them."""
+    latin = all(line.isascii() for line in lines)
     return Paragraph(
         "<br/>".join([*(markup(line) for line in lines), _english(detail, 7)]),
-        styles.cell,
+        styles.latin if latin else styles.cell,
     )
 
 

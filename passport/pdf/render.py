@@ -119,7 +119,8 @@ def _story(view: PassportView, styles: Styles) -> list[Flowable]:
         story += _section("就业", "Employment", styles)
         story += _employment(employment, styles)
     if employment.months_insured is not None:
-        story += _section("社会保险", "Social insurance", styles)
+        # one line: it needs room for the heading and that line only
+        story += _section("社会保险", "Social insurance", styles, 15 * mm)
         story += _insurance(employment.months_insured, styles)
     if view.awards:
         story += _section("竞赛获奖", "Competition awards", styles)
@@ -130,10 +131,12 @@ def _story(view: PassportView, styles: Styles) -> list[Flowable]:
     return story
 
 
-def _section(zh: str, en: str, styles: Styles) -> list[Flowable]:
+def _section(
+    zh: str, en: str, styles: Styles, room: float = SECTION_MIN_SPACE
+) -> list[Flowable]:
     # a page break rather than keepWithNext, which moves a long table whole
     return [
-        CondPageBreak(SECTION_MIN_SPACE),
+        CondPageBreak(room),
         Paragraph(bilingual(zh, en, 9.5, styles), styles.heading),
     ]
 
@@ -240,7 +243,9 @@ def _certificates_table(
         ("发证日期", "Issued on"),
         ("发证机构", "Issuer"),
     ]
-    widths = [22 * mm, 32 * mm, 20 * mm, number_width + 1, 20 * mm, None]
+    # English level names ("Level 4/Intermediate Worker") need a wider column
+    level_width = (27 if styles.english_first else 20) * mm
+    widths = [22 * mm, 32 * mm, level_width, number_width + 1, 20 * mm, None]
     return grid(header, rows, widths, styles)
 
 
