@@ -45,6 +45,10 @@ class WorkerLinkRow(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
+# TODO: a link cannot be withdrawn before it expires; a worker who shared it
+# by mistake must wait for the expiry. A "revoke my links" action is missing.
+
+
 class LinkRefused(ServiceError):
     """A token that opens nothing: unknown, expired, or its worker erased."""
 

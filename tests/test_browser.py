@@ -267,7 +267,6 @@ def _status(browser: WebDriver) -> str:
 def _fits_the_phone(browser: WebDriver) -> None:
     main = browser.find_element(By.TAG_NAME, "main")
     assert main.size["width"] <= PHONE_WIDTH
-    browser.save_screenshot(os.environ.get("SKILLPASS_SCREENSHOT", os.devnull))
     badge = browser.find_element(By.ID, "status")
     assert badge.value_of_css_property("font-size") == "24px"
 
