@@ -47,11 +47,21 @@ class ArchiveRecord(_Body):
     revoked_by: int | None
 
 
+class VerificationEntry(_Body):
+    """One logged verification, as the holder sees it."""
+
+    passport_id: str
+    verified_at: dt.datetime
+    result: str
+    verifier: str | None
+
+
 class ArchiveView(_Body):
-    """A worker's whole archive."""
+    """A worker's whole archive, with who verified their passports."""
 
     worker_id: str
     records: list[ArchiveRecord]
+    verifications: list[VerificationEntry] = []
 
 
 class PassportRequest(_Body):
@@ -82,12 +92,3 @@ class Problem(_Body):
     reason: str
     detail: str
     retry_after: int | None = None
-
-
-class VerificationEntry(_Body):
-    """One logged verification, as the holder sees it."""
-
-    passport_id: str
-    verified_at: dt.datetime
-    result: str
-    verifier: str | None

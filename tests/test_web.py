@@ -100,6 +100,8 @@ def test_passport_pdf_and_page(client: TestClient, worker: str, tmp_path) -> Non
 
     log = client.get(f"/api/v1/workers/{worker}/verifications").json()
     assert [row["verifier"] for row in log] == ["web page", "web page", "某养老院"]
+    archive = client.get(f"/api/v1/workers/{worker}/archive").json()
+    assert archive["verifications"] == log
 
 
 def test_log_endpoints_check_with_the_trust_list_key(
