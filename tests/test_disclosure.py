@@ -123,3 +123,25 @@ def test_api_takes_sections_language_and_days(
         )
         assert bad.status_code == 422
         assert bad.json()["detail"].startswith("body.language:")
+
+
+def test_cli_show_and_lang(service: Service, rich_worker: str, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from passport.cli.main import app as cli
+
+    where = ["--db", service.settings.db_url, "--home", str(service.settings.home)]
+    out = tmp_path / "p.pdf"
+    args = ["passport", "issue", rich_worker, "--out", str(out), *where]
+    shown = CliRunner().invoke(
+        cli, [*args, "--show", "awards", "--show", "insurance", "--lang", "en"]
+    )
+    assert shown.exit_code == 0, shown.output
+    text = PdfReader(out).pages[0].extract_text()
+    assert "Competition awards 竞赛获奖" in text and "Months insured: 12" in text
+    assert "Certificates" not in text and "Training" not in text
+    both = CliRunner().invoke(cli, [*args, "--show", "awards", "--hide", "training"])
+    assert both.exit_code == 2
+    assert "--hide and --show: give one or the other" in both.output
+    bad = CliRunner().invoke(cli, [*args, "--lang", "fr"])
+    assert bad.exit_code == 2 and "language: expected zh or en, got 'fr'" in bad.output
