@@ -317,3 +317,32 @@ def test_cli_checks_one_and_a_batch(
         cli, ["check", "batch", str(table), "--out", str(tmp_path / "r.xlsx"), *where]
     )
     assert bad.exit_code == 2
+
+
+def test_broken_xlsx_and_a_misnamed_file_are_refused() -> None:
+    from passport.checktable import kind_of
+
+    with pytest.raises(TableError, match=r"^xlsx: cannot be opened \(\w+\)$"):
+        read_table(b"PK\x03\x04 not really a workbook", "xlsx")
+    with pytest.raises(
+        TableError, match=r"^list\.xlsx: not an XLSX file \(no ZIP header\)$"
+    ):
+        kind_of("list.xlsx", b"a,b\n")
+    assert kind_of("list.txt", b"a,b\n") == "csv"
+
+
+def test_too_large_a_batch_is_a_413(service: Service) -> None:
+    from passport.web.checks_api import MAX_UPLOAD
+
+    with _client(service) as client:
+        response = client.post(
+            "/api/v1/certificate-checks/batch", content=b"x" * (MAX_UPLOAD + 1)
+        )
+    assert response.status_code == 413
+    assert response.json()["detail"] == f"body: more than {MAX_UPLOAD} bytes"
+
+
+def test_more_than_10000_rows_is_refused() -> None:
+    table = "证书编号,姓名\n" + "S000050123456245000001,张三\n" * 10_001
+    with pytest.raises(TableError, match=r"^table: more than 10000 rows; split it$"):
+        read_table(table.encode(), "csv")

@@ -151,8 +151,7 @@ async def check_batch(request: Request) -> Response:
             reason="too_large", detail=f"body: more than {MAX_UPLOAD} bytes"
         )
         return JSONResponse(problem.model_dump(exclude_none=True), 413)
-    filename = request.headers.get("x-filename", "")
-    kind = kind_of(filename, data)
+    kind = kind_of("body", data)
     rows = read_table(data, kind)
     results = await run_in_threadpool(check_certificates, _service(request), rows)
     limited = limit_misses(results, lambda: not limits.misses.take(client))
