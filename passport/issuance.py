@@ -23,10 +23,12 @@ from passport.errors import ServiceError
 from passport.pdf import render_passport
 from passport.qr import qr_version
 from passport.sections import (
+    award_lines,
     certificate_lines,
     employment_summary,
     guidance_lines,
     level_lines,
+    months_insured,
     training_lines,
 )
 from passport.service import Service, utc_now_seconds
@@ -34,6 +36,7 @@ from passport.tables import PassportRow
 from passport.workers import masked_name
 from schemas.passport import (
     DEFAULT_SECTIONS,
+    LANGUAGES,
     MAX_PASSPORT_DAYS,
     SECTIONS,
     CertificateLine,
@@ -52,17 +55,22 @@ MAX_QR_VERSION = 12
 
 @dataclass(frozen=True)
 class PassportOptions:
-    """What the worker chose: sections shown and how long the passport lasts."""
+    """What the worker chose: sections, language, how long the passport lasts."""
 
     sections: frozenset[str] = field(
         default_factory=lambda: frozenset(DEFAULT_SECTIONS)
     )
     valid_days: int = 90
+    language: str = "zh"
 
     def __post_init__(self) -> None:
         unknown = self.sections - set(SECTIONS)
         if unknown:
             raise ServiceError(f"sections: unknown {sorted(unknown)[0]!r}")
+        if self.language not in LANGUAGES:
+            raise ServiceError(
+                f"language: expected {' or '.join(LANGUAGES)}, got {self.language!r}"
+            )
         if not 1 <= self.valid_days <= MAX_PASSPORT_DAYS:
             raise ServiceError(
                 f"valid_days: expected 1 to {MAX_PASSPORT_DAYS}, got {self.valid_days}"
@@ -113,13 +121,20 @@ def compose_passport(
     trust_list = service.trust_list()
     issuers = {i.issuer_id: i.name for i in trust_list.issuers}
     chosen = options.sections
+    english = options.language == "en"
     today = issued_at.date()
     certificates = (
-        certificate_lines(archive, issuers) if "certificates" in chosen else []
+        certificate_lines(archive, issuers, english=english)
+        if "certificates" in chosen
+        else []
     )
-    employment = EmploymentSummary(spells=[], months_worked=0, months_insured=0)
+    employment = EmploymentSummary(spells=[], months_worked=0)
     if "employment" in chosen:
         employment = employment_summary(archive, issuers, today)
+    if "insurance" in chosen:
+        employment = employment.model_copy(
+            update={"months_insured": months_insured(archive)}
+        )
     holder = HolderView(
         name=identity.name,
         masked_name=masked_name(identity.name),
@@ -130,13 +145,21 @@ def compose_passport(
         issued_at=issued_at,
         expires_at=issued_at + dt.timedelta(days=options.valid_days),
         holder=holder,
-        levels=level_lines(certificates),
+        levels=level_lines(certificates, english=english),
         certificates=certificates,
-        trainings=training_lines(archive, issuers) if "training" in chosen else [],
+        trainings=(
+            training_lines(archive, issuers, english=english)
+            if "training" in chosen
+            else []
+        ),
         employment=employment,
+        awards=(
+            award_lines(archive, issuers, english=english) if "awards" in chosen else []
+        ),
         guidance=(
             guidance_lines(archive, today, trust_list) if "guidance" in chosen else []
         ),
+        language=options.language,
         tree_size=service.log.size(),
         qr_text="",
     )

@@ -15,6 +15,7 @@ from schemas.catalogue import load_catalogue
 from schemas.events import (
     CertificateIssued,
     CertificateType,
+    CompetitionAwarded,
     EmploymentEnded,
     EmploymentStarted,
     EventKind,
@@ -23,6 +24,7 @@ from schemas.events import (
     TrainingEnrolled,
 )
 from schemas.passport import (
+    AwardLine,
     CertificateLine,
     EmploymentLine,
     EmploymentSummary,
@@ -36,8 +38,10 @@ Issuers = dict[str, str]
 """Issuer names by issuer id."""
 
 
-def certificate_lines(archive: Archive, issuers: Issuers) -> list[CertificateLine]:
-    """Every live certificate, newest first."""
+def certificate_lines(
+    archive: Archive, issuers: Issuers, *, english: bool = False
+) -> list[CertificateLine]:
+    """Every live certificate, newest first, named in Chinese or English."""
     catalogue = load_catalogue()
     lines = []
     for record in archive.active(EventKind.CERTIFICATE_ISSUED):
@@ -49,11 +53,11 @@ def certificate_lines(archive: Archive, issuers: Issuers) -> list[CertificateLin
                 certificate_type=event.certificate_type,
                 occupation_code=event.occupation_code,
                 occupation_name=catalogue.display_name(
-                    event.occupation_code, event.work_type
+                    event.occupation_code, event.work_type, english=english
                 ),
                 work_type=event.work_type,
                 skill_level=level,
-                level_name=catalogue.level_name(level) if level else None,
+                level_name=_level_name(level, english) if level else None,
                 certificate_no=event.certificate_no,
                 issued_on=event.issued_on,
                 issuer_name=issuers.get(event.issuer_id, event.issuer_id),
@@ -65,7 +69,14 @@ def certificate_lines(archive: Archive, issuers: Issuers) -> list[CertificateLin
     )
 
 
-def level_lines(certificates: list[CertificateLine]) -> list[LevelLine]:
+def _level_name(grade: int, english: bool) -> str:
+    catalogue = load_catalogue()
+    return catalogue.level_name_en(grade) if english else catalogue.level_name(grade)
+
+
+def level_lines(
+    certificates: list[CertificateLine], *, english: bool = False
+) -> list[LevelLine]:
     """The highest skill level held per occupation, from the given certificates."""
     best: dict[str, tuple[int, dt.date, CertificateLine]] = {}
     for line in certificates:
@@ -80,16 +91,18 @@ def level_lines(certificates: list[CertificateLine]) -> list[LevelLine]:
     return [
         LevelLine(
             occupation_code=code,
-            occupation_name=catalogue.display_name(code),
+            occupation_name=catalogue.display_name(code, english=english),
             skill_level=level,
-            level_name=catalogue.level_name(level),
+            level_name=_level_name(level, english),
             since=since,
         )
         for code, (level, since, _) in sorted(best.items())
     ]
 
 
-def training_lines(archive: Archive, issuers: Issuers) -> list[TrainingLine]:
+def training_lines(
+    archive: Archive, issuers: Issuers, *, english: bool = False
+) -> list[TrainingLine]:
     """Every completed training class, newest first."""
     enrolments = {
         (r.event.issuer_id, r.event.ref): r.event
@@ -102,7 +115,9 @@ def training_lines(archive: Archive, issuers: Issuers) -> list[TrainingLine]:
         event = record.event
         assert isinstance(event, TrainingCompleted)
         enrolment = enrolments.get((event.issuer_id, event.enrolment_ref))
-        name = catalogue.display_name(event.occupation_code, event.work_type)
+        name = catalogue.display_name(
+            event.occupation_code, event.work_type, english=english
+        )
         lines.append(
             TrainingLine(
                 course=enrolment.course if enrolment else name,
@@ -120,7 +135,7 @@ def training_lines(archive: Archive, issuers: Issuers) -> list[TrainingLine]:
 def employment_summary(
     archive: Archive, issuers: Issuers, today: dt.date
 ) -> EmploymentSummary:
-    """Employment spells, months worked (overlaps merged) and months insured."""
+    """Employment spells and months worked (overlaps merged); insurance apart."""
     ends = {
         (r.event.issuer_id, r.event.employment_ref): r.event.ended_on
         for r in archive.active(EventKind.EMPLOYMENT_ENDED)
@@ -150,7 +165,6 @@ def employment_summary(
     return EmploymentSummary(
         spells=sorted(spells, key=lambda s: s.started_on, reverse=True),
         months_worked=months_covered(worked),
-        months_insured=months_insured(archive),
     )
 
 
@@ -166,6 +180,38 @@ def months_insured(archive: Archive) -> int:
             months.add((year, month))
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return len(months)
+
+
+CONTEST_CLASSES = {
+    "national": ("国家级竞赛", "national"),
+    "provincial_1": ("省级一类竞赛", "provincial class I"),
+    "provincial_2": ("省级二类竞赛", "provincial class II"),
+    "enterprise": ("企业或院校竞赛", "enterprise or school"),
+}
+
+
+def award_lines(
+    archive: Archive, issuers: Issuers, *, english: bool = False
+) -> list[AwardLine]:
+    """Every live competition placing, newest first."""
+    catalogue = load_catalogue()
+    lines = []
+    for record in archive.active(EventKind.COMPETITION_AWARDED):
+        event = record.event
+        assert isinstance(event, CompetitionAwarded)
+        lines.append(
+            AwardLine(
+                contest=event.contest,
+                contest_class=CONTEST_CLASSES[event.contest_class][int(english)],
+                rank=event.rank,
+                awarded_on=event.awarded_on,
+                occupation_name=catalogue.display_name(
+                    event.occupation_code, english=english
+                ),
+                issuer_name=issuers.get(event.issuer_id, event.issuer_id),
+            )
+        )
+    return sorted(lines, key=lambda line: line.awarded_on, reverse=True)
 
 
 def guidance_lines(

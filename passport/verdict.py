@@ -12,7 +12,7 @@ from typing import Any
 
 from schemas.trust import TrustList
 from verify.compact import CompactPassport
-from verify.errors import VerificationError
+from verify.errors import Revoked, VerificationError
 from verify.passport import check_current, open_passport
 
 # Chinese first, English beside: the words shown for each outcome.
@@ -30,6 +30,7 @@ STATUS_TEXT = {
     "holder_erased": ("持证人个人信息已删除", "holder data erased"),
     "unknown_passport": ("系统中无此护照", "passport unknown to the service"),
     "log_inconsistent": ("账本记录不一致", "the ledger no longer matches"),
+    "status_unknown": ("状态暂时无法核实", "status could not be checked"),
 }
 
 
@@ -39,11 +40,15 @@ class Finding:
 
     code: str
     message: str
+    facts: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def of(cls, error: VerificationError) -> Finding:
-        """The finding a verification error stands for."""
-        return cls(error.reason, str(error))
+        """The finding a verification error stands for, with its facts if any."""
+        facts: tuple[tuple[str, str], ...] = ()
+        if isinstance(error, Revoked):
+            facts = (("revoked_on", error.revoked_on), ("why", error.why))
+        return cls(error.reason, str(error), facts)
 
 
 @dataclass
@@ -75,6 +80,11 @@ class Verdict:
         self.current = False
         self.findings.append(Finding.of(error))
 
+    def undecided(self, error: VerificationError) -> None:
+        """Add a reason why currency could not be decided at all."""
+        self.current = None
+        self.findings.append(Finding.of(error))
+
     @property
     def valid(self) -> bool:
         """Authentic and current with nothing against it."""
@@ -94,7 +104,10 @@ class Verdict:
             "authentic": self.authentic,
             "current": self.current,
             "online": self.online,
-            "reasons": [{"code": f.code, "message": f.message} for f in self.findings],
+            "reasons": [
+                {"code": f.code, "message": f.message, **dict(f.facts)}
+                for f in self.findings
+            ],
             "trust_list": {
                 "version": self.trust_list_version,
                 "issued_at": self.trust_list_issued_at.isoformat(),

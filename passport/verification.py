@@ -4,6 +4,9 @@ On top of ``verify_offline`` the service checks that it issued the passport,
 that the log still holds the entries it showed, that none of them was revoked
 since, and that the holder's personal data still exists. Each verification is
 logged for the holder.
+
+When the database cannot be reached the offline checks still stand, but the
+verdict says the status could not be checked: never a plain "valid".
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import logging
 from collections.abc import Iterator
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from passport.service import Service
 from passport.tables import PassportRow, VerificationRow, WorkerIdentityRow
@@ -23,6 +27,7 @@ from verify.errors import (
     LogInconsistent,
     NotOnRecord,
     Revoked,
+    StatusUnavailable,
     VerificationError,
 )
 
@@ -38,19 +43,35 @@ def verify_online(
     if verdict.passport is None:
         return verdict
     passport_id = verdict.passport.passport_id
-    with service.session() as session:
-        row = session.get(PassportRow, passport_id)
-        identity = session.get(WorkerIdentityRow, row.worker_id) if row else None
-        for error in _status(service, row, identity, verdict.passport.tree_size):
-            verdict.refute(error)
-        session.add(
-            VerificationRow(
-                passport_id=passport_id,
-                verified_at=now,
-                result=verdict.status,
-                verifier=verifier,
+    try:
+        with service.session() as session:
+            row = session.get(PassportRow, passport_id)
+            identity = session.get(WorkerIdentityRow, row.worker_id) if row else None
+            errors = list(_status(service, row, identity, verdict.passport.tree_size))
+            result = errors[0].reason if verdict.valid and errors else verdict.status
+            session.add(
+                VerificationRow(
+                    passport_id=passport_id,
+                    verified_at=now,
+                    result=result,
+                    verifier=verifier,
+                )
+            )
+    except SQLAlchemyError as exc:
+        # the error text may carry the database URL; its type says enough
+        logger.warning(
+            "status of passport %s unavailable: %s", passport_id, type(exc).__name__
+        )
+        verdict.online = False
+        verdict.undecided(
+            StatusUnavailable(
+                "status: the status service could not be reached; "
+                "only the offline checks ran"
             )
         )
+        return verdict
+    for error in errors:
+        verdict.refute(error)
     logger.debug("verified passport %s: %s", passport_id, verdict.status)
     return verdict
 
@@ -79,7 +100,9 @@ def _status(
         if isinstance(event, EntryRevoked) and event.target_log_index in shown:
             yield Revoked(
                 f"entry {event.target_log_index} revoked on {event.revoked_on}: "
-                f"{event.reason}"
+                f"{event.reason}",
+                revoked_on=event.revoked_on.isoformat(),
+                why=event.reason,
             )
 
 

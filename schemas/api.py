@@ -47,23 +47,36 @@ class ArchiveRecord(_Body):
     revoked_by: int | None
 
 
+class VerificationEntry(_Body):
+    """One logged verification, as the holder sees it."""
+
+    passport_id: str
+    verified_at: dt.datetime
+    result: str
+    verifier: str | None
+
+
 class ArchiveView(_Body):
-    """A worker's whole archive."""
+    """A worker's whole archive, with who verified their passports."""
 
     worker_id: str
     records: list[ArchiveRecord]
+    verifications: list[VerificationEntry] = []
 
 
 class PassportRequest(_Body):
     """What the worker chooses to show, and for how long."""
 
     # the same as schemas.passport.DEFAULT_SECTIONS: guidance only when listed
-    sections: list[Literal["certificates", "training", "employment", "guidance"]] = [
-        "certificates",
-        "training",
-        "employment",
-    ]
+    sections: list[
+        Literal[
+            "certificates", "training", "employment", "awards", "insurance", "guidance"
+        ]
+    ] = ["certificates", "training", "employment", "awards", "insurance"]
     valid_days: int = Field(default=90, ge=1, le=MAX_PASSPORT_DAYS)
+    language: Literal["zh", "en"] = Field(
+        default="zh", description="printed first; the other language stands beside"
+    )
 
 
 class VerifyRequest(_Body):
@@ -79,12 +92,3 @@ class Problem(_Body):
     reason: str
     detail: str
     retry_after: int | None = None
-
-
-class VerificationEntry(_Body):
-    """One logged verification, as the holder sees it."""
-
-    passport_id: str
-    verified_at: dt.datetime
-    result: str
-    verifier: str | None

@@ -13,10 +13,20 @@ from pydantic import BaseModel, ConfigDict
 
 from schemas.events import CertificateType
 
-SECTIONS = ("certificates", "training", "employment", "guidance")
-"""What a worker may choose to show on a passport."""
+SECTIONS = (
+    "certificates",
+    "training",
+    "employment",
+    "awards",
+    "insurance",
+    "guidance",
+)
+"""What a worker may choose to show on a passport; insurance only as months."""
 
-DEFAULT_SECTIONS = ("certificates", "training", "employment")
+LANGUAGES = ("zh", "en")
+"""The languages a passport may be printed in first; the other stands beside."""
+
+DEFAULT_SECTIONS = ("certificates", "training", "employment", "awards", "insurance")
 """What a passport shows unless the worker chooses: guidance only when asked for."""
 
 MAX_PASSPORT_DAYS = 3660
@@ -82,11 +92,26 @@ class EmploymentLine(_Frozen):
 
 
 class EmploymentSummary(_Frozen):
-    """Employment spells with their merged length, and months insured."""
+    """Employment spells with their merged length, and months insured.
+
+    ``months_insured`` is None unless the worker chose to show it; it is a
+    count of months, never amounts, bases or account numbers.
+    """
 
     spells: list[EmploymentLine]
     months_worked: int
-    months_insured: int
+    months_insured: int | None = None
+
+
+class AwardLine(_Frozen):
+    """One placing in a skills competition."""
+
+    contest: str
+    contest_class: str
+    rank: int
+    awarded_on: dt.date
+    occupation_name: str
+    issuer_name: str
 
 
 class GuidanceLine(_Frozen):
@@ -107,7 +132,9 @@ class PassportView(_Frozen):
     certificates: list[CertificateLine]
     trainings: list[TrainingLine]
     employment: EmploymentSummary
+    awards: list[AwardLine] = []
     guidance: list[GuidanceLine] = []
+    language: str = "zh"
     tree_size: int
     qr_text: str
 

@@ -15,8 +15,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from issuers.keys import raw_public
-from issuers.registry import add_issuer_key, register_issuer
 from ledger.store.engine import database_url, make_engine
 from passport.config import Settings
 from passport.db import migrate
@@ -93,25 +91,7 @@ def service(
 @pytest.fixture
 def issuers(service: Service) -> dict[str, kit.Issuer]:
     issuers = kit.standard_issuers()
-    with service.session() as session:
-        for issuer in issuers.values():
-            t = issuer.trusted
-            register_issuer(
-                session,
-                issuer_id=t.issuer_id,
-                name=t.name,
-                kind=t.kind,
-                uscc=t.uscc,
-                accreditation=t.accreditation,
-                now=kit.EPOCH,
-            )
-            add_issuer_key(
-                session,
-                issuer_id=t.issuer_id,
-                public_key=raw_public(issuer.key.public_key()),
-                valid_from=kit.EPOCH,
-            )
-    service.publish_trust_list()
+    kit.register_issuers(service, issuers)
     return issuers
 
 

@@ -98,6 +98,47 @@ def standard_issuers() -> dict[str, Issuer]:
     }
 
 
+def register_issuers(service: Any, issuers: dict[str, Issuer]) -> None:
+    """Register ``issuers`` and their keys with ``service``; publish a trust list."""
+    from issuers.registry import add_issuer_key, register_issuer
+
+    with service.session() as session:
+        for issuer in issuers.values():
+            t = issuer.trusted
+            register_issuer(
+                session,
+                issuer_id=t.issuer_id,
+                name=t.name,
+                kind=t.kind,
+                uscc=t.uscc,
+                accreditation=t.accreditation,
+                now=EPOCH,
+            )
+            add_issuer_key(
+                session,
+                issuer_id=t.issuer_id,
+                public_key=raw_public(issuer.key.public_key()),
+                valid_from=EPOCH,
+            )
+    service.publish_trust_list()
+
+
+def revocation(
+    worker_id: str, issuer_id: str, ref: str, *, target: Any, reason: str
+) -> dict[str, Any]:
+    return {
+        "kind": "entry.revoked",
+        "worker_id": worker_id,
+        "issuer_id": issuer_id,
+        "ref": ref,
+        "signed_at": "2025-01-01T00:00:00Z",
+        "target_log_index": target.log_index,
+        "target_leaf_hash": target.leaf_hash.hex(),
+        "reason": reason,
+        "revoked_on": "2025-01-01",
+    }
+
+
 def make_trust_list(
     issuers: list[Issuer],
     *,

@@ -174,7 +174,9 @@ def test_shows_masked_id_and_the_facts(tmp_path: Path) -> None:
         "当前等级",
         "Current levels",
         "累计从业 70 个月",
-        "Months worked: 70; months insured: 68",
+        "Months worked: 70",
+        "累计缴纳社会保险 68 个月",
+        "Months insured: 68",
         "失智老年人照护专项能力提升培训",
     ]:
         assert expected in text

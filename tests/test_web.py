@@ -92,7 +92,7 @@ def test_passport_pdf_and_page(client: TestClient, worker: str, tmp_path) -> Non
     assert 'data-status="valid"' in page.text and "吉*" in page.text
     assert "002X" in page.text and "有效" in page.text
     english = client.get(path.replace("/V/", "/v/", 1) + "?lang=en")
-    assert "Holder (compare with the ID card)" in english.text
+    assert "compare with the name and the last 4 digits" in english.text
 
     tampered = path[:-5] + ("A" if path[-5] != "A" else "B") + path[-4:]
     bad = client.get(tampered)
@@ -100,6 +100,8 @@ def test_passport_pdf_and_page(client: TestClient, worker: str, tmp_path) -> Non
 
     log = client.get(f"/api/v1/workers/{worker}/verifications").json()
     assert [row["verifier"] for row in log] == ["web page", "web page", "某养老院"]
+    archive = client.get(f"/api/v1/workers/{worker}/archive").json()
+    assert archive["verifications"] == log
 
 
 def test_log_endpoints_check_with_the_trust_list_key(

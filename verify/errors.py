@@ -15,6 +15,7 @@ these reasons at the edge (CLI, web page)::
     │   ├── Expired
     │   └── NotYetValid
     ├── Revoked                 revoked by a later ledger entry
+    ├── StatusUnavailable       the online status could not be checked
     ├── HolderErased            the holder's personal data was erased
     ├── NotOnRecord             the service has no record of issuing it
     └── LogInconsistent         the log no longer holds what it held
@@ -66,7 +67,18 @@ class NotYetValid(NotCurrent):
 
 
 class Revoked(VerificationError):
+    """Revoked by a later entry; ``revoked_on`` and ``why`` are what it says."""
+
     reason = "revoked"
+
+    def __init__(self, message: str, *, revoked_on: str = "", why: str = "") -> None:
+        super().__init__(message)
+        self.revoked_on = revoked_on
+        self.why = why
+
+
+class StatusUnavailable(VerificationError):
+    reason = "status_unknown"
 
 
 class HolderErased(VerificationError):

@@ -13,6 +13,7 @@ import typer
 
 from passport.cli import (
     admin_cmds,
+    check_cmds,
     demo_cmd,
     monitor_cmd,
     passport_cmds,
@@ -53,3 +54,4 @@ app.add_typer(verify_cmd.trust_list_app, name="trust-list")
 app.add_typer(monitor_cmd.log_app, name="log")
 app.add_typer(worker_cmds.worker_app, name="worker")
 app.add_typer(vc_cmds.vc_app, name="vc")
+app.add_typer(check_cmds.check_app, name="check")

@@ -41,24 +41,37 @@ def issue(
             "--guidance", help="Add the promotion guidance section (晋升指引)."
         ),
     ] = False,
+    show: Annotated[
+        list[str] | None,
+        typer.Option(help="Show only this section (repeat for several)."),
+    ] = None,
+    lang: Annotated[
+        str, typer.Option(help="Printed first: zh or en; the other stands beside.")
+    ] = "zh",
     db: DbOption = None,
     home: HomeOption = None,
 ) -> None:
-    """Issue a passport PDF with its QR code for one worker."""
+    """Issue a passport PDF with its QR code for one worker.
+
+    Insurance is shown only as months insured, never amounts or accounts.
+    """
     from passport.issuance import (
         PassportOptions,
         issue_passport,
     )
 
-    unknown = set(hide or []) - set(SECTIONS)
-    if unknown:
-        fail(f"--hide: unknown section {sorted(unknown)[0]!r}")
+    for option, chosen in (("--hide", hide), ("--show", show)):
+        unknown = set(chosen or []) - set(SECTIONS)
+        if unknown:
+            fail(f"{option}: unknown section {sorted(unknown)[0]!r}")
+    if hide and show:
+        fail("--hide and --show: give one or the other")
     if guidance and "guidance" in (hide or []):
         fail("--guidance: the guidance section is also hidden with --hide")
-    shown = set(DEFAULT_SECTIONS) | ({"guidance"} if guidance else set())
+    shown = set(show or DEFAULT_SECTIONS) | ({"guidance"} if guidance else set())
     with usage_errors():
         options = PassportOptions(
-            sections=frozenset(shown - set(hide or [])), valid_days=days
+            sections=frozenset(shown - set(hide or [])), valid_days=days, language=lang
         )
     service = open_service(db, home)
     worker_id = resolve_worker(service, worker)

@@ -1,4 +1,4 @@
-"""`skillpass worker erase`: erase a worker's personal data."""
+"""`skillpass worker erase` and `worker link`: personal data, the worker's view."""
 
 from __future__ import annotations
 
@@ -55,3 +55,29 @@ def erase(
         f"已签发护照 {erasure.passports} 本，核验结果为「{zh}」 "
         f"{erasure.passports} issued passport(s) now verify as {en!r}"
     )
+
+
+@worker_app.command("link")
+def link(
+    worker: Annotated[
+        str, typer.Argument(help="Worker id, or the worker's ID number.")
+    ],
+    days: Annotated[int, typer.Option(help="Days until the link expires.")] = 7,
+    db: DbOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Print a link to the worker's own view: archive, passports, who checked.
+
+    Give it to the worker only: whoever holds the link sees the archive.
+    """
+    from passport.service import utc_now_seconds
+    from passport.worker_links import create_link, link_url
+
+    with closing(open_service(db, home)) as service, usage_errors():
+        worker_id = resolve_worker(service, worker)
+        token, expires_at = create_link(
+            service, worker_id, days=days, now=utc_now_seconds()
+        )
+        url = link_url(service, token)
+    console.print(url)
+    console.print(f"有效期至 valid until {expires_at:%Y-%m-%dT%H:%M:%SZ}")

@@ -42,6 +42,7 @@ from passport.config import Settings
 from passport.demo.generator import IssuerSpec, Programme, WorkerHistory, generate
 from passport.demo.showcase import Shown, show_guidance, write_push_list
 from passport.issuance import issue_passport
+from passport.qr import qr_version
 from passport.service import Service, utc_now_seconds
 from passport.verdict import STATUS_TEXT, Verdict, verify_offline
 from schemas.events import SignedEvent
@@ -73,6 +74,8 @@ class DemoReport:
     push_list: Path | None = None
     credentials: list[Path] = field(default_factory=list)
     credentials_verified: int = 0
+    qr_versions: Counter[int] = field(default_factory=Counter)
+    """How many passports' QR codes need each version at level M."""
 
 
 def run_demo(
@@ -154,6 +157,8 @@ def _run(
         report.holders = [worker_id for _, worker_id in chosen]
     with clock("verify"):
         _verify_passports(trust_file, report, console)
+    versions = ", ".join(f"v{v} ×{n}" for v, n in sorted(report.qr_versions.items()))
+    console.print(f"二维码版本分布 QR versions at level M: {versions}")
     with clock("credentials"):
         _export_credentials(service, trust_file, out / "credentials", report, console)
     today = utc_now_seconds().date()
@@ -371,6 +376,7 @@ def _verify_passports(trust_file: Path, report: DemoReport, console: Console) ->
     now = utc_now_seconds()
     for path in report.passports:
         qr_text = read_qr_text(str(path))
+        report.qr_versions[qr_version(qr_text)] += 1
         verdict = verify_offline(qr_text, trust_list, now=now)
         report.verified += verdict.valid
         tampered = verify_offline(_change_one_character(qr_text), trust_list, now=now)

@@ -36,9 +36,11 @@ class Styles:
     cell: ParagraphStyle
     word: ParagraphStyle
     code: ParagraphStyle
+    latin: ParagraphStyle
+    english_first: bool = False
 
 
-def make_styles(font: str) -> Styles:
+def make_styles(font: str, *, english_first: bool = False) -> Styles:
     """Styles whose base font is ``font``; Chinese text wraps between characters."""
     body = ParagraphStyle(
         "body", fontName=font, fontSize=9.5, leading=13, wordWrap="CJK"
@@ -54,17 +56,22 @@ def make_styles(font: str) -> Styles:
         # no wrapping at all: certificate numbers and dates stay on one line
         word=ParagraphStyle("word", cell, wordWrap=None, splitLongWords=0),
         code=ParagraphStyle("code", body, fontSize=15, leading=19, alignment=1),
+        # Latin text wraps between words, not inside them
+        latin=ParagraphStyle("latin", cell, wordWrap=None),
+        english_first=english_first,
     )
 
 
-def bilingual(zh: str, en: str, en_size: float) -> str:
-    """Markup of Chinese text followed by its English in smaller, muted type."""
-    return f"{markup(zh)} {_english(en, en_size)}"
+def bilingual(zh: str, en: str, size: float, styles: Styles) -> str:
+    """Markup of the passport's first language, the other after it, smaller."""
+    first, second = (en, zh) if styles.english_first else (zh, en)
+    return f"{markup(first)} {_english(second, size)}"
 
 
 def cell(text: str, styles: Styles) -> Paragraph:
-    """A table cell whose text wraps, between any two characters if need be."""
-    return Paragraph(markup(text), styles.cell)
+    """A table cell that wraps: Chinese between characters, Latin between words."""
+    style = styles.latin if text.isascii() else styles.cell
+    return Paragraph(markup(text), style)
 
 
 def word(text: str, styles: Styles) -> Paragraph:
@@ -73,15 +80,17 @@ def word(text: str, styles: Styles) -> Paragraph:
 
 
 def label_cell(zh: str, en: str, styles: Styles) -> Paragraph:
-    """A cell with the Chinese label above its English one."""
-    return Paragraph(f"{markup(zh)}<br/>{_english(en, 7)}", styles.cell)
+    """A cell with the label in the first language above the other."""
+    first, second = (en, zh) if styles.english_first else (zh, en)
+    return Paragraph(f"{markup(first)}<br/>{_english(second, 7)}", styles.cell)
 
 
 def detail_cell(lines: Sequence[str], detail: str, styles: Styles) -> Paragraph:
     """A cell of one or more lines with a small muted line under them."""
+    latin = all(line.isascii() for line in lines)
     return Paragraph(
         "<br/>".join([*(markup(line) for line in lines), _english(detail, 7)]),
-        styles.cell,
+        styles.latin if latin else styles.cell,
     )
 
 

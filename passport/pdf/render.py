@@ -48,6 +48,7 @@ from passport.qr import qr_drawing
 from passport.timefmt import LABEL, china_minute
 from schemas.events import CertificateType
 from schemas.passport import (
+    AwardLine,
     CertificateLine,
     EmploymentSummary,
     GuidanceLine,
@@ -69,7 +70,7 @@ CERTIFICATE_TYPES = {
 
 def render_passport(view: PassportView, out: Path | BinaryIO) -> None:
     """Write the passport PDF of ``view`` to a path or a binary file."""
-    styles = make_styles(primary_font())
+    styles = make_styles(primary_font(), english_first=view.language == "en")
     doc = SimpleDocTemplate(
         str(out) if isinstance(out, Path) else out,
         pagesize=A4,
@@ -99,7 +100,9 @@ def mask_id_number(last4: str) -> str:
 
 def _story(view: PassportView, styles: Styles) -> list[Flowable]:
     story: list[Flowable] = [
-        Paragraph(bilingual("职业技能护照", "Skills Passport", 12), styles.title),
+        Paragraph(
+            bilingual("职业技能护照", "Skills Passport", 12, styles), styles.title
+        ),
         _holder_block(view, styles),
     ]
     if view.levels:
@@ -112,20 +115,29 @@ def _story(view: PassportView, styles: Styles) -> list[Flowable]:
         story += _section("培训", "Training", styles)
         story.append(_trainings_table(view.trainings, styles))
     employment = view.employment
-    if employment.spells or employment.months_worked or employment.months_insured:
+    if employment.spells or employment.months_worked:
         story += _section("就业", "Employment", styles)
         story += _employment(employment, styles)
+    if employment.months_insured is not None:
+        # one line: it needs room for the heading and that line only
+        story += _section("社会保险", "Social insurance", styles, 15 * mm)
+        story += _insurance(employment.months_insured, styles)
+    if view.awards:
+        story += _section("竞赛获奖", "Competition awards", styles)
+        story.append(_awards_table(view.awards, styles))
     if view.guidance:
         story += _section("晋升指引", "Promotion guidance", styles)
         story += _guidance(view.guidance, styles)
     return story
 
 
-def _section(zh: str, en: str, styles: Styles) -> list[Flowable]:
+def _section(
+    zh: str, en: str, styles: Styles, room: float = SECTION_MIN_SPACE
+) -> list[Flowable]:
     # a page break rather than keepWithNext, which moves a long table whole
     return [
-        CondPageBreak(SECTION_MIN_SPACE),
-        Paragraph(bilingual(zh, en, 9.5), styles.heading),
+        CondPageBreak(room),
+        Paragraph(bilingual(zh, en, 9.5, styles), styles.heading),
     ]
 
 
@@ -172,7 +184,7 @@ def _holder_block(view: PassportView, styles: Styles) -> Table:
     verification = [
         qr,
         Paragraph(
-            bilingual("核验码", "Verification code", 8),
+            bilingual("核验码", "Verification code", 8, styles),
             ParagraphStyle("caption", styles.cell, alignment=1),
         ),
         Paragraph(markup(view.verification_code), styles.code),
@@ -231,7 +243,9 @@ def _certificates_table(
         ("发证日期", "Issued on"),
         ("发证机构", "Issuer"),
     ]
-    widths = [22 * mm, 32 * mm, 20 * mm, number_width + 1, 20 * mm, None]
+    # English level names ("Level 4/Intermediate Worker") need a wider column
+    level_width = (27 if styles.english_first else 20) * mm
+    widths = [22 * mm, 32 * mm, level_width, number_width + 1, 20 * mm, None]
     return grid(header, rows, widths, styles)
 
 
@@ -262,16 +276,10 @@ def _trainings_table(trainings: Sequence[TrainingLine], styles: Styles) -> Table
 
 
 def _employment(summary: EmploymentSummary, styles: Styles) -> list[Flowable]:
-    totals = (
-        f"累计从业 {summary.months_worked} 个月 · 缴纳社会保险 "
-        f"{summary.months_insured} 个月"
-    )
-    english = (
-        f"Months worked: {summary.months_worked}; months insured: "
-        f"{summary.months_insured}"
-    )
+    totals = f"累计从业 {summary.months_worked} 个月"
+    english = f"Months worked: {summary.months_worked}"
     story: list[Flowable] = [
-        Paragraph(bilingual(totals, english, 8.5), styles.body),
+        Paragraph(bilingual(totals, english, 8.5, styles), styles.body),
         Spacer(0, 2 * mm),
     ]
     if summary.spells:
@@ -296,12 +304,46 @@ def _employment(summary: EmploymentSummary, styles: Styles) -> list[Flowable]:
     return story
 
 
+def _insurance(months: int, styles: Styles) -> list[Flowable]:
+    # months only: never amounts, contribution bases or account numbers
+    text = bilingual(
+        f"累计缴纳社会保险 {months} 个月", f"Months insured: {months}", 8.5, styles
+    )
+    return [Paragraph(text, styles.body)]
+
+
+def _awards_table(awards: Sequence[AwardLine], styles: Styles) -> Table:
+    rows = [
+        [
+            cell(line.contest, styles),
+            cell(line.contest_class, styles),
+            cell(line.occupation_name, styles),
+            word(str(line.rank), styles),
+            word(line.awarded_on.isoformat(), styles),
+            cell(line.issuer_name, styles),
+        ]
+        for line in awards
+    ]
+    header = [
+        ("竞赛", "Contest"),
+        ("类别", "Class"),
+        ("职业", "Occupation"),
+        ("名次", "Rank"),
+        ("获奖日期", "Awarded on"),
+        ("主办单位", "Organiser"),
+    ]
+    widths = [None, 26 * mm, 28 * mm, 12 * mm, 20 * mm, 36 * mm]
+    return grid(header, rows, widths, styles)
+
+
 def _guidance(lines: Sequence[GuidanceLine], styles: Styles) -> list[Flowable]:
-    english = ParagraphStyle("guidance_en", styles.body, textColor=MUTED, spaceAfter=4)
+    second = ParagraphStyle("guidance_2", styles.body, textColor=MUTED, spaceAfter=4)
     story: list[Flowable] = []
     for line in lines:
-        story.append(Paragraph(markup(line.text_zh), styles.body))
-        story.append(Paragraph(markup(line.text_en), english))
+        texts = (line.text_zh, line.text_en)
+        first, other = texts[::-1] if styles.english_first else texts
+        story.append(Paragraph(markup(first), styles.body))
+        story.append(Paragraph(markup(other), second))
     return story
 
 

@@ -78,7 +78,7 @@ def register_worker(body: WorkerRegistration, request: Request) -> WorkerRegiste
 
 @router.get(WORKER_PATH + "/archive")
 def read_archive(worker_id: str, request: Request) -> ArchiveView:
-    """A worker's whole archive in log order, revocations marked."""
+    """A worker's whole archive in log order, revocations marked, and its log."""
     service = _service(request)
     service.identity(worker_id)
     archive = service.archive(worker_id)
@@ -94,6 +94,7 @@ def read_archive(worker_id: str, request: Request) -> ArchiveView:
             )
             for r in archive.records
         ],
+        verifications=_verification_entries(service, worker_id),
     )
 
 
@@ -105,7 +106,9 @@ def read_archive(worker_id: str, request: Request) -> ArchiveView:
 def issue(worker_id: str, body: PassportRequest, request: Request) -> Response:
     """Issue a passport with the chosen sections; the PDF comes back."""
     options = PassportOptions(
-        sections=frozenset(body.sections), valid_days=body.valid_days
+        sections=frozenset(body.sections),
+        valid_days=body.valid_days,
+        language=body.language,
     )
     pdf = io.BytesIO()
     view = issue_passport(_service(request), worker_id, out=pdf, options=options)
@@ -127,6 +130,10 @@ def verifications(worker_id: str, request: Request) -> list[VerificationEntry]:
     """Who verified the worker's passports, and with what result."""
     service = _service(request)
     service.identity(worker_id)
+    return _verification_entries(service, worker_id)
+
+
+def _verification_entries(service: Service, worker_id: str) -> list[VerificationEntry]:
     return [
         VerificationEntry(
             passport_id=row.passport_id,

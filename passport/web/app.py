@@ -9,15 +9,18 @@ from sqlalchemy.exc import OperationalError
 
 from ledger.errors import LogBusy, ProofRequestError
 from ledger.store.engine import is_busy
+from passport.checktable import TableError
 from passport.errors import ServiceError
 from passport.pdf import FontError
 from passport.service import Service
 from passport.web import (
     api,
+    checks_api,
     credentials_api,
     guidance_api,
     log_api,
     page,
+    worker_page,
     workers_api,
 )
 from passport.workers import IdentityConflict
@@ -27,7 +30,9 @@ from schemas.identifiers import IdentifierError
 RETRY_AFTER_S = 1
 
 
-def create_app(service: Service) -> FastAPI:
+def create_app(
+    service: Service, *, check_limits: checks_api.CheckLimits | None = None
+) -> FastAPI:
     """The app serving ``service``; OpenAPI at /docs."""
     app = FastAPI(
         title="skillpass",
@@ -35,11 +40,14 @@ def create_app(service: Service) -> FastAPI:
         version="0.1.0",
     )
     app.state.service = service
+    app.state.check_limits = check_limits or checks_api.CheckLimits()
     app.include_router(api.router)
     app.include_router(log_api.router)
     app.include_router(workers_api.router)
     app.include_router(guidance_api.router)
     app.include_router(credentials_api.router)
+    app.include_router(checks_api.router)
+    app.include_router(worker_page.router)
     app.include_router(page.router)
     _add_error_handlers(app)
     return app
@@ -79,6 +87,10 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProofRequestError)
     async def out_of_range(_: Request, exc: ProofRequestError) -> JSONResponse:
         return _problem(404, "not_found", str(exc))
+
+    @app.exception_handler(TableError)
+    async def unreadable_table(_: Request, exc: TableError) -> JSONResponse:
+        return _problem(422, "bad_table", str(exc))
 
     @app.exception_handler(ServiceError)
     async def not_served(_: Request, exc: ServiceError) -> JSONResponse:

@@ -2,7 +2,8 @@
 
 Chinese first with an English switch (``?lang=en``), plain HTML that works
 without JavaScript. The path carries the compact passport; the page checks
-it online and logs the verification for the holder.
+it online and logs the verification for the holder, naming the verifier's
+institution when the verifier gives it (``?org=``).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from fastapi.templating import Jinja2Templates
 from ledger.log import utc_now
 from passport.service import Service
 from passport.timefmt import LABEL, china_minute
-from passport.verdict import STATUS_TEXT
 from passport.verification import verify_online
+from passport.web.answers import answers
 from schemas.catalogue import load_catalogue
 from verify.qrtext import QR_PATH
 
@@ -28,11 +29,16 @@ templates = Jinja2Templates(
 )
 
 
-def _page(request: Request, payload: str, lang: str) -> HTMLResponse:
+MAX_ORG = 100
+"""The longest institution name the page records."""
+
+
+def _page(request: Request, payload: str, lang: str, org: str) -> HTMLResponse:
     service: Service = request.app.state.service
     now = utc_now()
     qr_text = f"{service.verify_url}{QR_PATH}{payload}"
-    verdict = verify_online(service, qr_text, now=now, verifier="web page")
+    verifier = org.strip() or "web page"
+    verdict = verify_online(service, qr_text, now=now, verifier=verifier)
     english = lang == "en"
     catalogue = load_catalogue()
     level_name = catalogue.level_name_en if english else catalogue.level_name
@@ -45,24 +51,18 @@ def _page(request: Request, payload: str, lang: str) -> HTMLResponse:
         }
         for c in (verdict.passport.certificates if verdict.passport else ())
     ]
-    words = {code: pair[english] for code, pair in STATUS_TEXT.items()}
     return templates.TemplateResponse(
         request,
         "verify.html",
         {
             "lang": lang,
             "verdict": verdict,
-            "status_text": words.get(verdict.status, verdict.status),
-            "reasons": [
-                (words.get(f.code, f.code), f.message) for f in verdict.findings
-            ],
+            "answers": answers(verdict, english=english),
             "certificates": certificates,
-            "expires_at": (
-                china_minute(verdict.passport.expires_at) if verdict.passport else ""
-            ),
             "checked_at": china_minute(now),
             "time_label": LABEL,
             "path": request.url.path,
+            "org": org.strip(),
         },
     )
 
@@ -70,7 +70,10 @@ def _page(request: Request, payload: str, lang: str) -> HTMLResponse:
 @router.get("/v/{payload}", response_class=HTMLResponse)
 @router.get("/V/{payload}", response_class=HTMLResponse)
 def verification_page(
-    payload: str, request: Request, lang: Literal["zh", "en"] = Query("zh")
+    payload: str,
+    request: Request,
+    lang: Literal["zh", "en"] = Query("zh"),
+    org: str = Query("", max_length=MAX_ORG),
 ) -> HTMLResponse:
     """The answer for the person who scanned the QR; the payload is case-sensitive."""
-    return _page(request, payload, lang)
+    return _page(request, payload, lang, org)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from passport.erasure import MAX_REASON, AlreadyErased, erase_worker
 from passport.service import Service, utc_now_seconds
+from passport.worker_links import MAX_LINK_DAYS, create_link, link_url
 from schemas.api import Problem
 
 # TODO: no authentication or roles yet (as for the rest of the API): anyone
@@ -24,6 +25,21 @@ class ErasureRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1, max_length=MAX_REASON)
+
+
+class LinkRequest(BaseModel):
+    """How long the worker's link lasts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    days: int = Field(default=7, ge=1, le=MAX_LINK_DAYS)
+
+
+class WorkerLink(BaseModel):
+    """A link to the worker's own view, shown once."""
+
+    url: str
+    expires_at: dt.datetime
 
 
 class ErasureReceipt(BaseModel):
@@ -69,3 +85,19 @@ def erase_identity(
         erased_at=erasure.erased_at,
         passports=erasure.passports,
     )
+
+
+@router.post(
+    "/workers/{worker_id}/links",
+    status_code=status.HTTP_201_CREATED,
+    responses={404: {"model": Problem}},
+)
+def create_worker_link(
+    worker_id: str, body: LinkRequest, request: Request
+) -> WorkerLink:
+    """A new link to the worker's own view; only its hash is kept."""
+    service = _service(request)
+    token, expires_at = create_link(
+        service, worker_id, days=body.days, now=utc_now_seconds()
+    )
+    return WorkerLink(url=link_url(service, token), expires_at=expires_at)

@@ -1,0 +1,205 @@
+"""Certificate checks for institutions (证书电子档案核查): number plus name.
+
+An institution that holds a certificate number and its holder's name asks
+whether they belong together. The answer never says more about the person
+than the question held:
+
+1. An unknown number, a name that differs and an erased holder all get the
+   same ``no_match``; the right name is never shown.
+2. A match says only ``match``, or ``revoked`` with the revocation date.
+3. A malformed row is ``invalid`` with what is wrong in the row itself.
+
+Rate limits (``passport.ratelimit``) are the web layer's; ``limit_misses``
+turns a batch's answers past the miss budget into ``not_checked``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from sqlalchemy import select
+
+from ledger.store.tables import EntryRow
+from passport.service import Service
+from passport.tables import WorkerIdentityRow
+from schemas.events import EventKind
+
+logger = logging.getLogger(__name__)
+
+MAX_NAME = 64
+MAX_CERTIFICATE_NO = 32
+
+# Chinese first, English beside: the words for each result.
+RESULT_TEXT = {
+    "match": ("一致：证书有效", "match: the certificate is valid"),
+    "revoked": ("一致，但证书已撤销", "match, but the certificate was revoked"),
+    "no_match": (
+        "不一致：无此证书或姓名不符",
+        "no match: no such certificate, or the name differs",
+    ),
+    "invalid": ("输入有误", "invalid input"),
+    "not_checked": (
+        "未核查：超出查询频率限制，请稍后重试",
+        "not checked: rate limit reached, retry later",
+    ),
+}
+MISSES = frozenset({"no_match", "invalid"})
+"""Results that cost the client part of its miss budget."""
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """One row of a check: a certificate number and a name, as given."""
+
+    certificate_no: str
+    name: str
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The answer for one row: its result code and, if revoked, the date."""
+
+    certificate_no: str
+    name: str
+    result: str
+    revoked_on: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class _Held:
+    worker_id: str
+    log_index: int
+
+
+def check_certificates(
+    service: Service, requests: Sequence[CheckRequest]
+) -> list[CheckResult]:
+    """Answer each row (steps 1-3) with one pass over the certificates."""
+    wanted = {r.certificate_no.strip() for r in requests}
+    held = _certificates(service, wanted)
+    workers = {h.worker_id for h in held.values()}
+    names = _names(service, workers)
+    revoked = _revocations(service, workers)
+    return [_answer(r, held, names, revoked) for r in requests]
+
+
+def _answer(
+    request: CheckRequest,
+    held: dict[str, _Held],
+    names: dict[str, str],
+    revoked: dict[int, str],
+) -> CheckResult:
+    number, name = request.certificate_no.strip(), request.name.strip()
+    problem = _malformed(number, name)
+    if problem:
+        return CheckResult(
+            request.certificate_no, request.name, "invalid", None, problem
+        )
+    found = held.get(number)
+    # 1. one answer for every kind of miss, so that none tells more than another
+    if found is None or names.get(found.worker_id) != name:
+        return CheckResult(number, name, "no_match")
+    # 2. a match, and whether it stands
+    revoked_on = revoked.get(found.log_index)
+    if revoked_on is not None:
+        return CheckResult(number, name, "revoked", revoked_on)
+    return CheckResult(number, name, "match")
+
+
+def _malformed(number: str, name: str) -> str:
+    """Step 3: what is wrong with a row, in terms of the row only."""
+    if not number:
+        return "certificate_no: empty"
+    if len(number) > MAX_CERTIFICATE_NO or not number.isascii():
+        return f"certificate_no: expected at most {MAX_CERTIFICATE_NO} ASCII characters"
+    if not name:
+        return "name: empty"
+    if len(name) > MAX_NAME:
+        return f"name: expected at most {MAX_NAME} characters, got {len(name)}"
+    return ""
+
+
+def limit_misses(
+    results: Sequence[CheckResult], take: Callable[[], bool]
+) -> list[CheckResult]:
+    """Results in order until the miss budget runs out, then ``not_checked``.
+
+    ``take`` spends one unit of the budget and says whether there was one.
+    Every row after the first refused one is withheld, matches included, so
+    that which rows are withheld tells nothing either.
+    """
+    limited: list[CheckResult] = []
+    exhausted = False
+    for result in results:
+        if not exhausted and result.result in MISSES and not take():
+            exhausted = True
+        if exhausted:
+            result = CheckResult(result.certificate_no, result.name, "not_checked")
+        limited.append(result)
+    return limited
+
+
+def with_text(result: CheckResult, *, english: bool = False) -> CheckResult:
+    """The result with its words in the detail when it has none of its own."""
+    if result.detail:
+        return result
+    return replace(result, detail=RESULT_TEXT[result.result][int(english)])
+
+
+def _certificates(service: Service, wanted: set[str]) -> dict[str, _Held]:
+    """The live holders of the wanted certificate numbers.
+
+    TODO: this reads every certificate entry of the log once per check; an
+    index from certificate number to log index, kept at append time, would
+    make a check cost one lookup when the log holds millions of entries.
+    """
+    held: dict[str, _Held] = {}
+    with service.log.engine.connect() as connection:
+        rows = connection.execute(
+            select(EntryRow.log_index, EntryRow.worker_id, EntryRow.leaf_data).where(
+                EntryRow.kind == EventKind.CERTIFICATE_ISSUED.value
+            )
+        )
+        for log_index, worker_id, leaf_data in rows:
+            number = json.loads(leaf_data)["event"]["certificate_no"]
+            if number in wanted:
+                held[number] = _Held(worker_id, log_index)
+    logger.debug("certificate check: %s of %s numbers found", len(held), len(wanted))
+    return held
+
+
+def _names(service: Service, workers: set[str]) -> dict[str, str]:
+    """Names of the workers not erased."""
+    names: dict[str, str] = {}
+    with service.reading() as session:
+        chosen = sorted(workers)
+        for start in range(0, len(chosen), 500):
+            for worker_id, name in session.execute(
+                select(WorkerIdentityRow.worker_id, WorkerIdentityRow.name).where(
+                    WorkerIdentityRow.worker_id.in_(chosen[start : start + 500]),
+                    WorkerIdentityRow.erased_at.is_(None),
+                )
+            ):
+                if name is not None:
+                    names[worker_id] = name
+    return names
+
+
+def _revocations(service: Service, workers: set[str]) -> dict[int, str]:
+    """Revocation dates by the log index they revoke, for the given workers."""
+    revoked: dict[int, str] = {}
+    with service.log.engine.connect() as connection:
+        rows = connection.execute(
+            select(EntryRow.worker_id, EntryRow.leaf_data).where(
+                EntryRow.kind == EventKind.ENTRY_REVOKED.value
+            )
+        )
+        for worker_id, leaf_data in rows:
+            if worker_id in workers:
+                event = json.loads(leaf_data)["event"]
+                revoked[int(event["target_log_index"])] = event["revoked_on"]
+    return revoked
