@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 from typing import Annotated
 
@@ -21,12 +22,11 @@ from passport.cli.common import (
 
 def init(db: DbOption = None, home: HomeOption = None) -> None:
     """Create the database schema and the service keys (once)."""
-    service = open_service(db, home, create_keys=True)
-    version = service.trust_list().version
-    console.print(
-        f"ready: database {service.engine.url.render_as_string(hide_password=True)}, "
-        f"keys in {service.settings.keys_dir}, trust list v{version}"
-    )
+    with closing(open_service(db, home, create_keys=True)) as service:
+        version = service.trust_list().version
+        url = service.engine.url.render_as_string(hide_password=True)
+        keys_dir = service.settings.keys_dir
+    console.print(f"ready: database {url}, keys in {keys_dir}, trust list v{version}")
 
 
 def audit(
@@ -40,11 +40,11 @@ def audit(
     """Re-verify every signature, chain and the tree; exit 1 at the first fault."""
     with usage_errors():
         witnessed = [path.read_text("utf-8") for path in checkpoint or []]
-    service = open_service(db, home)
-    try:
-        report = service.audit(witnessed)
-    except AuditFailure as exc:
-        fail(f"audit failed at {exc}", NEGATIVE)
+    with closing(open_service(db, home)) as service:
+        try:
+            report = service.audit(witnessed)
+        except AuditFailure as exc:
+            fail(f"audit failed at {exc}", NEGATIVE)
     console.print(
         f"audit passed: {report.tree_size} entries, {report.workers} workers, "
         f"{report.checkpoints} signed checkpoints"
@@ -62,5 +62,5 @@ def serve(
 
     from passport.web.app import create_app
 
-    service = open_service(db, home)
-    uvicorn.run(create_app(service), host=host, port=port)
+    with closing(open_service(db, home)) as service:
+        uvicorn.run(create_app(service), host=host, port=port)

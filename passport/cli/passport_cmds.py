@@ -73,10 +73,10 @@ def issue(
         options = PassportOptions(
             sections=frozenset(shown - set(hide or [])), valid_days=days, language=lang
         )
-    service = open_service(db, home)
-    worker_id = resolve_worker(service, worker)
-    with usage_errors():
-        view = issue_passport(service, worker_id, out=out, options=options)
+    with closing(open_service(db, home)) as service:
+        worker_id = resolve_worker(service, worker)
+        with usage_errors():
+            view = issue_passport(service, worker_id, out=out, options=options)
     console.print(
         f"passport {view.passport_id} ({view.verification_code}) written to {out}; "
         f"valid until {view.expires_at:%Y-%m-%d}"

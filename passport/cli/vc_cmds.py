@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -53,10 +54,10 @@ def export(
     """Write a worker's live credentials and their status lists to a folder."""
     from passport.credentials import export_credentials
 
-    service = open_service(db, home)
-    worker_id = resolve_worker(service, worker)
-    with usage_errors():
-        written = export_credentials(service, worker_id, out)
+    with closing(open_service(db, home)) as service:
+        worker_id = resolve_worker(service, worker)
+        with usage_errors():
+            written = export_credentials(service, worker_id, out)
     count = sum(p.name.startswith("credential-") for p in written)
     console.print(f"{count} credentials and their status lists written to {out}")
 

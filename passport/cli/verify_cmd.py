@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from contextlib import closing
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -163,7 +164,6 @@ def export(
     home: HomeOption = None,
 ) -> None:
     """Write the newest signed trust list to FILE."""
-    service = open_service(db, home)
-    with usage_errors():
+    with closing(open_service(db, home)) as service, usage_errors():
         version = service.export_trust_list(file)
     console.print(f"trust list v{version} written to {file}")
