@@ -164,3 +164,22 @@ class KeyStore:
             os.fsync(directory)
         finally:
             os.close(directory)
+
+
+def load_key_file(path: Path, passphrase: bytes) -> Ed25519PrivateKey:
+    """An issuer's own Ed25519 key from its PKCS#8 file, encrypted or not."""
+    try:
+        pem = path.read_bytes()
+    except OSError as exc:
+        raise KeyStoreError(f"key file {path}: {exc.strerror}") from exc
+    try:
+        key = serialization.load_pem_private_key(pem, passphrase)
+    except TypeError:
+        key = serialization.load_pem_private_key(pem, None)  # not encrypted
+    except ValueError as exc:
+        raise KeyStoreError(
+            f"key file {path}: cannot decrypt or read it (wrong {PASSPHRASE_ENV}?)"
+        ) from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise KeyStoreError(f"key file {path}: not an Ed25519 key")
+    return key

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 import unicodedata
 
@@ -40,7 +41,9 @@ class IdentifierError(ValueError):
 
 def id_check_char(first17: str) -> str:
     """The GB 11643 check character of the first 17 digits."""
-    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
+    if len(first17) != len(_ID_WEIGHTS):
+        raise ValueError(f"expected {len(_ID_WEIGHTS)} digits, got {len(first17)}")
+    total = sum(map(operator.mul, map(int, first17), _ID_WEIGHTS))
     return _ID_CHECK[total % 11]
 
 

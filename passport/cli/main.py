@@ -15,6 +15,7 @@ from passport.cli import (
     admin_cmds,
     check_cmds,
     demo_cmd,
+    import_cmd,
     monitor_cmd,
     passport_cmds,
     submit_cmd,
@@ -46,6 +47,7 @@ app.command()(admin_cmds.init)
 app.command()(admin_cmds.serve)
 app.command()(admin_cmds.audit)
 app.command()(submit_cmd.submit)
+app.command("import")(import_cmd.import_roster)
 app.command()(verify_cmd.verify)
 app.command()(passport_cmds.guidance)
 app.command("guidance-push")(passport_cmds.guidance_push)

@@ -18,6 +18,7 @@ from passport.web import (
     checks_api,
     credentials_api,
     guidance_api,
+    imports_api,
     log_api,
     page,
     worker_page,
@@ -48,6 +49,7 @@ def create_app(
     app.include_router(credentials_api.router)
     app.include_router(checks_api.router)
     app.include_router(worker_page.router)
+    app.include_router(imports_api.router)
     app.include_router(page.router)
     _add_error_handlers(app)
     return app

@@ -1,0 +1,1 @@
+"""Importing institutions' rosters (CSV, XLSX) as signed events."""
