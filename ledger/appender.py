@@ -36,9 +36,10 @@ from ledger.entry import Entry
 from ledger.errors import EventRefused
 from ledger.note import NoteSigner
 from ledger.references import WorkerChains
+from ledger.risk.screen import Flag, RiskScreen
 from ledger.store.nodes import fetch_nodes
 from ledger.store.shards import record_shard, shard_for, shard_size
-from ledger.store.tables import CheckpointRow, EntryRow, TreeNodeRow
+from ledger.store.tables import CheckpointRow, EntryRow, RiskFlagRow, TreeNodeRow
 from schemas.api import SubmitResult
 from schemas.events import (
     Event,
@@ -98,6 +99,7 @@ class Outcome:
     entry: Entry | None = None
     duplicate: bool = False
     refused: EventRefused | None = None
+    flags: tuple[Flag, ...] = ()
 
     def result(self) -> SubmitResult:
         """The API's answer for this outcome."""
@@ -159,8 +161,13 @@ def append_batch(
     signer: NoteSigner,
     origin: str,
     now: dt.datetime,
+    risk: RiskScreen | None = None,
 ) -> list[Outcome]:
     """Steps 2–4 inside the caller's write transaction.
+
+    With ``risk``, its rules screen each event after the reference checks
+    (``ledger/risk/screen.py``): a refusal is written nowhere, flags go to
+    ``risk_flags`` in this transaction.
 
     The batch goes to the shard of ``now``'s period (``ledger/shards.py``):
     its entries take the next global positions, and their leaves extend
@@ -171,9 +178,13 @@ def append_batch(
     position = shard.first_position + size
     border = _read_border(connection, shard.period, size)
     known = WorkerChains.load(connection, [a.event for a in batch])
+    screen = (
+        None if risk is None else risk.begin(connection, [a.event for a in batch], now)
+    )
     outcomes: list[Outcome] = []
     rows: list[dict[str, Any]] = []
     nodes: list[dict[str, Any]] = []
+    flag_rows: list[dict[str, Any]] = []
     for admitted in batch:
         worker = admitted.event["worker_id"]
         existing = known.by_hash.get((worker, admitted.event_hash))
@@ -183,10 +194,24 @@ def append_batch(
             continue
         try:
             known.check(admitted.event)
+            flags = [] if screen is None else screen.check(admitted.event)
         except EventRefused as refused:
             outcomes.append(Outcome(refused=refused))
             continue
         entry, row = _new_entry(admitted, known, position, now)
+        if screen is not None:
+            screen.add(position, admitted.event)
+        flag_rows.extend(
+            {
+                "log_index": position,
+                "worker_id": worker,
+                "issuer_id": admitted.event["issuer_id"],
+                "rule": flag.rule,
+                "detail": flag.detail,
+                "flagged_at": now,
+            }
+            for flag in flags
+        )
         rows.append(row)
         nodes.extend(
             {
@@ -206,7 +231,7 @@ def append_batch(
             row["leaf_hash"],
             entry.event,
         )
-        outcomes.append(Outcome(entry=entry))
+        outcomes.append(Outcome(entry=entry, flags=tuple(flags)))
         position += 1
         size += 1
     if rows:
@@ -214,6 +239,8 @@ def append_batch(
             record_shard(connection, shard, now)
         connection.execute(insert(EntryRow), rows)
         connection.execute(insert(TreeNodeRow), nodes)
+        if flag_rows:
+            connection.execute(insert(RiskFlagRow), flag_rows)
         root = merkle.fold([h for _, h in border])
         note = Checkpoint(shard.origin, size, root).sign(signer)
         connection.execute(

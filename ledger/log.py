@@ -24,6 +24,7 @@ from ledger.checkpoint import Checkpoint
 from ledger.entry import Entry
 from ledger.errors import EventRefused, ProofRequestError
 from ledger.note import NoteSigner
+from ledger.risk.screen import RiskScreen
 from ledger.shards import Shard, index_text, locate, period_of, shard_origin
 from ledger.store.engine import write_transaction
 from ledger.store.nodes import fetch_nodes
@@ -54,11 +55,13 @@ class Log:
         origin: str,
         signer: NoteSigner | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
+        risk: RiskScreen | None = None,
     ) -> None:
         self.engine = engine
         self.origin = origin
         self.signer = signer
         self.clock = clock
+        self.risk = risk
 
     def append(
         self, submissions: Sequence[SignedEvent], policy: EventPolicy
@@ -115,6 +118,7 @@ class Log:
                     signer=self.signer,
                     origin=self.origin,
                     now=self.clock(),
+                    risk=self.risk,
                 )
             appended = iter(written)
         return [

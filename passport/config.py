@@ -30,6 +30,8 @@ class Settings:
     log_origin: str | None = None
     verify_url: str | None = None
     authority_name: str = AUTHORITY_NAME
+    risk_config: Path | None = None
+    """The risk rules' thresholds (SKILLPASS_RISK_CONFIG); None: the defaults."""
 
     @property
     def keys_dir(self) -> Path:
@@ -49,6 +51,9 @@ class Settings:
             db_url=db_url,
             log_origin=os.environ.get("SKILLPASS_LOG_ORIGIN") or None,
             verify_url=check_verify_url(verify_url) if verify_url else None,
+            risk_config=Path(risk)
+            if (risk := os.environ.get("SKILLPASS_RISK_CONFIG"))
+            else None,
         )
 
 

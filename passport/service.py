@@ -30,6 +30,8 @@ from ledger.entry import Entry, as_utc
 from ledger.errors import AuditFailure, EventRefused, LedgerError
 from ledger.log import Log, utc_now
 from ledger.note import parse_note
+from ledger.risk.config import load_risk_config
+from ledger.risk.screen import RiskScreen
 from ledger.shards import period_of_origin
 from passport import keyring
 from passport.archive import Archive, Record
@@ -64,7 +66,14 @@ class Service:
         self.keys = keys
         self.origin = origin
         self.verify_url = verify_url
-        self.log = Log(engine, origin=origin, signer=keys.log)
+        self.log = Log(
+            engine,
+            origin=origin,
+            signer=keys.log,
+            risk=RiskScreen(
+                load_risk_config(settings.risk_config), self.accredited_since
+            ),
+        )
         # Sessions mostly write; on SQLite they take the write lock up front,
         # since a deferred transaction that later writes can fail at once
         # with "database is locked" instead of waiting its turn.
@@ -174,6 +183,13 @@ class Service:
             json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
         return int(document["trust_list"]["version"])
+
+    def accredited_since(self, issuer_id: str) -> dt.datetime | None:
+        """When the issuer's first key on the trust list became valid."""
+        for issuer in self.trust_list().issuers:
+            if issuer.issuer_id == issuer_id:
+                return min((k.valid_from for k in issuer.keys), default=None)
+        return None
 
     def trust_list(self) -> TrustList:
         """The newest published trust list, verified."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ledger.store.base import Base
@@ -50,3 +50,17 @@ class VerificationRow(Base):
     verified_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     result: Mapped[str] = mapped_column(String(32))
     verifier: Mapped[str | None] = mapped_column(String(200))
+
+
+class RiskReviewRow(Base):
+    """The authority's decision on a risk flag (``risk_flags``), one per flag."""
+
+    __tablename__ = "risk_reviews"
+
+    flag_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("risk_flags.flag_id"), primary_key=True
+    )
+    decision: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text)
+    reviewer: Mapped[str] = mapped_column(String(100))
+    reviewed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

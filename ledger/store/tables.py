@@ -89,3 +89,21 @@ class CheckpointRow(Base):
     root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     note: Mapped[str] = mapped_column(Text)
     signed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RiskFlagRow(Base):
+    """A risk rule that fired on an entry: stored beside the entry, never in it.
+
+    Written in the entry's own append transaction (``ledger/risk``); the
+    authority's decisions on it are kept elsewhere (``risk_reviews``).
+    """
+
+    __tablename__ = "risk_flags"
+
+    flag_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    log_index: Mapped[int] = mapped_column(BigInteger, index=True)
+    worker_id: Mapped[str] = mapped_column(String(32))
+    issuer_id: Mapped[str] = mapped_column(String(64))
+    rule: Mapped[str] = mapped_column(String(32), index=True)
+    detail: Mapped[str] = mapped_column(Text)
+    flagged_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

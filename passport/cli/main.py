@@ -18,6 +18,7 @@ from passport.cli import (
     import_cmd,
     monitor_cmd,
     passport_cmds,
+    review_cmds,
     submit_cmd,
     vc_cmds,
     verify_cmd,
@@ -57,3 +58,4 @@ app.add_typer(monitor_cmd.log_app, name="log")
 app.add_typer(worker_cmds.worker_app, name="worker")
 app.add_typer(vc_cmds.vc_app, name="vc")
 app.add_typer(check_cmds.check_app, name="check")
+app.add_typer(review_cmds.review_app, name="review")

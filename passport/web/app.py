@@ -21,6 +21,7 @@ from passport.web import (
     imports_api,
     log_api,
     page,
+    review_api,
     worker_page,
     workers_api,
 )
@@ -50,6 +51,7 @@ def create_app(
     app.include_router(checks_api.router)
     app.include_router(worker_page.router)
     app.include_router(imports_api.router)
+    app.include_router(review_api.router)
     app.include_router(page.router)
     _add_error_handlers(app)
     return app
