@@ -268,3 +268,8 @@ def record_outcomes(
             )
         elif result.status == "ready":
             result.status = "already_logged" if outcome.duplicate else "appended"
+        # appended, and queued for the authority's review
+        result.notes.extend(
+            Note("row", "", f"flagged:{flag.rule}", flag.detail)
+            for flag in outcome.flags
+        )
