@@ -18,6 +18,7 @@ from passport.cli import (
     import_cmd,
     monitor_cmd,
     passport_cmds,
+    report_cmds,
     review_cmds,
     submit_cmd,
     vc_cmds,
@@ -59,3 +60,4 @@ app.add_typer(worker_cmds.worker_app, name="worker")
 app.add_typer(vc_cmds.vc_app, name="vc")
 app.add_typer(check_cmds.check_app, name="check")
 app.add_typer(review_cmds.review_app, name="review")
+app.add_typer(report_cmds.report_app, name="report")

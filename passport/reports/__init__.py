@@ -1,0 +1,1 @@
+"""Reports for the authority: the plan's KPIs from the ledger."""
