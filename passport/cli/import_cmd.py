@@ -107,6 +107,7 @@ def _sign_and_submit(
 ) -> None:
     """Sign each prepared chunk's events and append them as the next is prepared."""
     from issuers.signing import sign_event
+    from passport.imports.ahead import run_ahead
     from passport.imports.importer import record_outcomes
     from schemas.events import SignedEvent
 
@@ -128,5 +129,5 @@ def _sign_and_submit(
 
     with progress:
         task = progress.add_task("导入 importing", total=plan.size)
-        for outcomes in service.submit_many(signed()):
+        for outcomes in service.submit_many(run_ahead(signed())):
             record_outcomes(pending.popleft(), outcomes)
