@@ -10,7 +10,8 @@ the service (``Service.submit_many``, the path of ``skillpass submit``):
   everything ``skillpass import`` does.
 
 The import should run at 0.8 or more of the bulk-append rate: reading the
-file must not be what limits it. Runs alternate (bulk, import, bulk, …) and
+file must not be what limits it. The rate of reading and cleaning alone
+(no database, no signing) is printed too. Runs alternate (bulk, import, bulk, …) and
 the best of each is kept, since other processes share the machine.
 
     python -m bench.import_rows [--db URL] [--rows N]
@@ -36,8 +37,10 @@ from issuers.signing import sign_event
 from ledger.appender import Outcome
 from passport.cli.import_cmd import _sign_and_submit
 from passport.config import Settings
-from passport.imports.columns import ImportKind
+from passport.imports.columns import ImportKind, map_header
 from passport.imports.importer import prepare_import, prepare_in_chunks
+from passport.imports.reading import read_roster
+from passport.imports.rows import draft_row
 from passport.service import Service, utc_now_seconds
 from schemas.events import EventKind
 from schemas.identifiers import id_check_char
@@ -150,12 +153,33 @@ def main() -> None:
             appended = sum(1 for r in plan.rows if r.status == "appended")
             return _rate(appended, options.rows, seconds)
 
-    # alternated, so that a change in the machine's load hits both alike
-    append_rate = import_rate = 0.0
+    def read() -> float:
+        start = time.perf_counter()
+        roster = read_roster(data)
+        columns = map_header(roster.header, ImportKind.CERTIFICATE)
+        drafts = [
+            draft_row(n, c, columns, kind=ImportKind.CERTIFICATE)
+            for n, c in roster.rows
+        ]
+        seconds = time.perf_counter() - start
+        return _rate(sum(1 for d in drafts if d.events), options.rows, seconds)
+
+    # alternated, so that a change in the machine's load hits each alike
+    append_rate = import_rate = read_rate = 0.0
     for _ in range(options.repeats):
         append_rate = max(append_rate, best_of(1, bulk, label="bulk append")[0])
         import_rate = max(import_rate, best_of(1, imported, label="import")[0])
+        read_rate = max(read_rate, best_of(1, read, label="read and clean")[0])
     baseline.measure()
+    print(
+        rate_line(
+            "reading and cleaning the file alone (no database)",
+            read_rate,
+            baseline,
+            unit="rows",
+        )
+        + f"  = {read_rate / append_rate:.1f}x bulk append"
+    )
     print(
         rate_line(
             "bulk append (signed before timing)", append_rate, baseline, unit="events"

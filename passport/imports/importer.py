@@ -35,7 +35,7 @@ from passport.imports.reading import read_roster
 from passport.imports.rows import Note, RowDraft, draft_row
 from passport.service import Service
 from passport.workers import register_many
-from schemas.events import dump_event, parse_event
+from schemas.events import parse_event
 
 # pydantic's location of an event field to the roster field it came from
 _FIELD_OF = {
@@ -183,7 +183,9 @@ def _complete(
     for draft in result.events:
         event = {**draft, "issuer_id": issuer_id, "signed_at": stamp}
         try:
-            finished.append(dump_event(parse_event(event)))
+            # drafts are built in canonical form; the log checks that again
+            parse_event(event)
+            finished.append(event)
         except ValidationError as exc:
             error = exc.errors()[0]
             message = str(error["msg"]).removeprefix("Value error, ")
