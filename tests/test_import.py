@@ -17,16 +17,27 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from issuers.errors import KeyStoreError
+from issuers.keys import load_key_file
 from passport.cli.import_cmd import _sign_and_submit
-from passport.imports.cleaning import CellProblem, clean_date, clean_id_number
+from passport.imports.cleaning import (
+    CellProblem,
+    clean_date,
+    clean_flag,
+    clean_id_number,
+    clean_int,
+    clean_level,
+    clean_name,
+)
 from passport.imports.columns import HeaderError, ImportKind
 from passport.imports.importer import prepare_import, prepare_in_chunks
-from passport.imports.reading import detect_encoding
+from passport.imports.reading import RosterError, detect_encoding, read_roster
 from passport.imports.report import report_lines
 from passport.service import Service, utc_now_seconds
 from tests import kit
@@ -244,3 +255,51 @@ def test_api_upload_returns_the_report_and_events_to_sign(
         )
         assert bad.status_code == 422
         assert bad.json()["detail"].startswith("header: no column for 身份证号")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"PK\x03\x04not a zip", "file: not a readable XLSX workbook"),
+        (b"\x80\x80\x80", "file: neither UTF-8, UTF-16 nor GB18030 text"),
+        (b"", "file: empty, no header row"),
+    ],
+)
+def test_unreadable_files_are_refused_whole(data: bytes, message: str) -> None:
+    with pytest.raises(RosterError, match=message):
+        read_roster(data)
+
+
+@pytest.mark.parametrize(
+    ("clean", "cell", "reason"),
+    [
+        (clean_level, "六级", "level_invalid"),
+        (lambda c: clean_int(c, low=1, high=2000), "0", "number_out_of_range"),
+        (lambda c: clean_flag(c, default=True), "也许", "flag_invalid"),
+        (clean_name, " · ", "name_invalid"),
+        (clean_date, "2024年2月30日", "date_invalid"),
+        (clean_date, "next monday", "date_unreadable"),
+    ],
+)
+def test_each_cell_problem_has_its_reason(clean: Any, cell: str, reason: str) -> None:
+    with pytest.raises(CellProblem) as caught:
+        clean(cell)
+    assert caught.value.reason == reason
+
+
+def test_names_are_nfc_with_one_middle_dot() -> None:
+    assert clean_name("Zoe\u0301 ・ 买买提") == "Zoé·买买提"
+    assert clean_name("阿依古丽．．买买提") == "阿依古丽·买买提"
+
+
+def test_a_key_file_that_does_not_decrypt_is_refused(tmp_path: Path) -> None:
+    key_file = tmp_path / "k.pem"
+    key_file.write_bytes(
+        Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"another passphrase"),
+        )
+    )
+    with pytest.raises(KeyStoreError, match="cannot decrypt or read it"):
+        load_key_file(key_file, b"wrong")

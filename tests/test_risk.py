@@ -8,6 +8,10 @@ queue; a flag never changes the entry it is about.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 from typing import Any
@@ -25,6 +29,7 @@ from passport.web.app import create_app
 from schemas.identifiers import id_check_char
 from schemas.trust import IssuerKind
 from tests import kit
+from tests.conftest import PASSPHRASE
 
 # after the trust lists are published, which the audit looks up by time
 NOW = dt.datetime(2030, 6, 1, 2, 0, tzinfo=dt.UTC)
@@ -532,3 +537,66 @@ def test_every_rule_has_a_default_and_an_explanation() -> None:
     config = load_risk_config()
     assert [rule.name for rule in RULES] == list(config.rules)
     assert all(config.enabled(rule.name) and rule.explanation for rule in RULES)
+
+
+def test_review_cli_lists_and_resolves(
+    service: Service,
+    world: dict[str, kit.Issuer],
+    worker: str,
+    db_url_and_engine: tuple[str, object],
+    tmp_path: Path,
+) -> None:
+    first = enrolment(worker, "train-001", "A", target_level=5, start_on="2023-03-01")
+    again = enrolment(worker, "train-002", "B", target_level=5, start_on="2024-03-01")
+    append(service, world["train"], first)
+    append(service, world["train2"], again)
+
+    def review(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [
+            sys.executable,
+            "-m",
+            "passport",
+            "review",
+            *args,
+            "--home",
+            str(tmp_path),
+            "--db",
+            db_url_and_engine[0],
+        ]
+        env = dict(os.environ, SKILLPASS_KEY_PASSPHRASE=PASSPHRASE, COLUMNS="300")
+        return subprocess.run(
+            command, capture_output=True, text=True, env=env, timeout=120, check=False
+        )
+
+    listed = review("list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    [flag] = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert (flag["rule"], flag["log_index"], flag["decision"]) == (
+        "repeat_subsidy",
+        1,
+        None,
+    )
+    done = review(
+        "resolve",
+        str(flag["flag_id"]),
+        "--decision",
+        "confirmed",
+        "--note",
+        "同一等级重复申领",
+        "--by",
+        "审核员",
+    )
+    assert done.returncode == 0, done.stderr
+    twice = review(
+        "resolve",
+        str(flag["flag_id"]),
+        "--decision",
+        "dismissed",
+        "--note",
+        "x",
+        "--by",
+        "y",
+    )
+    assert twice.returncode == 2
+    assert f"flag: {flag['flag_id']} was already decided" in twice.stderr
+    assert review("list").stdout.strip().endswith("0 条 flag(s)")
