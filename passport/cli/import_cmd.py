@@ -67,6 +67,10 @@ def import_roster(
     from passport.imports.report import write_report
     from passport.service import utc_now_seconds
 
+    if batch < 1:
+        raise typer.BadParameter(
+            f"expected at least 1, got {batch}", param_hint="--batch"
+        )
     with usage_errors():
         data = file.read_bytes()
         private_key = load_key_file(key, passphrase_from_env())
