@@ -80,6 +80,7 @@ def erase_worker(
                 f"at {row.erased_at:%Y-%m-%dT%H:%M:%SZ}"
             )
         row.name = None
+        row.name_as_written = None
         row.id_number = None
         row.erased_at = now
         passports = session.scalar(

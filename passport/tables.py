@@ -23,6 +23,8 @@ class WorkerIdentityRow(Base):
     worker_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     id_number: Mapped[str | None] = mapped_column(String(18))
     name: Mapped[str | None] = mapped_column(Text)
+    name_as_written: Mapped[str | None] = mapped_column(Text)
+    """The name as an imported roster wrote it, when cleaning changed it."""
     registered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -113,10 +113,13 @@ def register_many(
     *,
     pseudonym_key: bytes,
     now: dt.datetime,
+    written: Sequence[str | None] = (),
 ) -> list[str | IdentifierError]:
     """``register_worker`` for many people in two queries; each gets an id or error.
 
     Bulk imports use it: one person's conflict must not stop the others.
+    ``written`` gives, person by person, the name as the roster wrote it
+    where cleaning changed it, kept beside the cleaned name.
     """
     results: list[str | IdentifierError] = []
     prepared: list[tuple[str, str, str] | None] = []
@@ -145,6 +148,7 @@ def register_many(
         if item is None:
             continue
         worker_id, normalised, name = item
+        as_written = written[index] if index < len(written) else None
         row = known.get(worker_id)
         held = row.name if row is not None else added.get(worker_id)
         if row is not None and row.erased_at is not None:
@@ -166,6 +170,7 @@ def register_many(
                         "worker_id": worker_id,
                         "id_number": normalised,
                         "name": name,
+                        "name_as_written": as_written,
                         "registered_at": now,
                     }
                 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import importlib.util
 import io
 import os
 import subprocess
@@ -44,6 +45,11 @@ from tests import kit
 from tests.conftest import PASSPHRASE
 
 DATA = Path(__file__).parent / "data" / "import"
+# the folder is named after the feature, a keyword, so it is loaded by path
+_SPEC = importlib.util.spec_from_file_location("make_files", DATA / "make_files.py")
+assert _SPEC is not None and _SPEC.loader is not None
+make_files = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(make_files)
 FILES = [
     ("certificates_utf8.csv", ImportKind.CERTIFICATE, "eval"),
     ("certificates_utf8_bom.csv", ImportKind.CERTIFICATE, "eval"),
@@ -303,3 +309,22 @@ def test_a_key_file_that_does_not_decrypt_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(KeyStoreError, match="cannot decrypt or read it"):
         load_key_file(key_file, b"wrong")
+
+
+def test_the_name_as_written_is_kept_beside_the_clean_one_and_erased_with_it(
+    service: Service, issuers: dict[str, kit.Issuer]
+) -> None:
+    from passport.erasure import erase_worker
+    from passport.workers import worker_id_for
+
+    import_file(
+        service, "certificates_utf8.csv", ImportKind.CERTIFICATE, issuers["eval"]
+    )
+    worker_id = worker_id_for(make_files.id_number(12), service.keys.pseudonym)
+    row = service.identity(worker_id)
+    assert (row.name, row.name_as_written) == ("李娜", "李 娜")
+    untouched = worker_id_for(make_files.id_number(11), service.keys.pseudonym)
+    assert service.identity(untouched).name_as_written is None
+    erase_worker(service, worker_id, now=utc_now_seconds(), reason="PIPL 2026-1")
+    row = service.identity(worker_id)
+    assert (row.name, row.name_as_written) == (None, None)

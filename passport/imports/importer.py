@@ -159,9 +159,14 @@ def _register(
         (d, r) for d, r in zip(drafts, results, strict=True) if r.status == "ready"
     ]
     people = [(d.id_number or "", d.name or "") for d, _ in ready]
+    written = [d.name_as_written for d, _ in ready]
     with service.session() as session:
         ids = register_many(
-            session, people, pseudonym_key=service.keys.pseudonym, now=now
+            session,
+            people,
+            pseudonym_key=service.keys.pseudonym,
+            now=now,
+            written=written,
         )
     for (draft, result), worker in zip(ready, ids, strict=True):
         if isinstance(worker, str):

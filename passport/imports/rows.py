@@ -50,6 +50,7 @@ class RowDraft:
     row: int
     id_number: str | None = None
     name: str | None = None
+    name_as_written: str | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
     problems: list[Note] = field(default_factory=list)
     cleaned: list[Note] = field(default_factory=list)
@@ -118,6 +119,7 @@ def draft_row(
     draft.name = take("name", clean_name)
     raw_name = "" if cell("name") is None else str(cell("name"))
     if draft.name is not None and draft.name != raw_name:
+        draft.name_as_written = raw_name
         draft.cleaned.append(Note("name", raw_name, "cleaned", f"as {draft.name}"))
     occupation = take("occupation", resolve_occupation)
     level = take("level", clean_level) if "level" in columns else None

@@ -1,8 +1,10 @@
-"""Risk flags beside the entries, and the authority's reviews of them.
+"""Risk flags beside the entries, the authority's reviews, names as written.
 
 ``risk_flags`` is written by the log in an entry's own append transaction
 and, like the entries, refuses UPDATE and DELETE; ``risk_reviews`` holds
 the authority's decision on a flag, one per flag, also append-only.
+``worker_identities.name_as_written`` keeps a name as an imported roster
+wrote it when cleaning changed it (erased with the rest).
 
 Revision ID: 0009_risk_flags
 Revises: 0004
@@ -22,6 +24,8 @@ TABLES = ("risk_flags", "risk_reviews")
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("worker_identities") as identities:
+        identities.add_column(sa.Column("name_as_written", sa.Text(), nullable=True))
     op.create_table(
         "risk_flags",
         sa.Column("flag_id", sa.Integer(), primary_key=True, autoincrement=True),
@@ -64,5 +68,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("worker_identities") as identities:
+        identities.drop_column("name_as_written")
     op.drop_table("risk_reviews")
     op.drop_table("risk_flags")
