@@ -6,7 +6,7 @@ the authority's decision on a flag, one per flag, also append-only.
 ``worker_identities.name_as_written`` keeps a name as an imported roster
 wrote it when cleaning changed it (erased with the rest).
 
-Revision ID: 0009_risk_flags
+Revision ID: 0009_import_risk
 Revises: 0004
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_risk_flags"
+revision = "0009_import_risk"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
