@@ -7,8 +7,10 @@ events as `skillpass submit` does, batch by batch.
 
 from __future__ import annotations
 
+import gc
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -109,10 +111,14 @@ def _sign_and_submit(
     chunks: Iterable[list[RowResult]],
     private_key: Any,
 ) -> None:
-    """Sign each prepared chunk's events and append them as the next is prepared."""
-    from issuers.signing import sign_event
+    """Sign each prepared chunk's events and append them as the next is prepared.
+
+    A thread prepares the next chunks while the log writes; a process signs
+    them, so that neither holds up the writer.
+    """
     from passport.imports.ahead import run_ahead
     from passport.imports.importer import record_outcomes
+    from passport.imports.signing import SigningPool, signed_events
     from schemas.events import SignedEvent
 
     progress = Progress(
@@ -122,16 +128,33 @@ def _sign_and_submit(
         transient=True,
     )
     pending: deque[list[tuple[RowResult, dict[str, Any]]]] = deque()
+    pool = SigningPool(private_key)
 
-    def signed() -> Iterator[list[SignedEvent]]:
+    def prepared() -> Iterator[tuple[list[dict[str, Any]], Future[Any]]]:
         for results in chunks:
             pairs = [(r, e) for r in results if r.status == "ready" for e in r.events]
             progress.advance(task, len(results))
             if pairs:
                 pending.append(pairs)
-                yield [sign_event(e, private_key=private_key) for _, e in pairs]
+                events = [e for _, e in pairs]
+                yield events, pool.submit(events)
 
-    with progress:
-        task = progress.add_task("导入 importing", total=plan.size)
-        for outcomes in service.submit_many(run_ahead(signed())):
-            record_outcomes(pending.popleft(), outcomes)
+    def signed() -> Iterator[list[SignedEvent]]:
+        for events, future in run_ahead(prepared()):
+            yield signed_events(events, future.result())
+
+    # The rows' results stay in memory until the report is written: with the
+    # cyclic collector on, its full passes over them grow with the file and
+    # come to cost more than the import itself. Nothing here makes cycles
+    # that need it before the command ends.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with progress:
+            task = progress.add_task("导入 importing", total=plan.size)
+            for outcomes in service.submit_many(signed()):
+                record_outcomes(pending.popleft(), outcomes)
+    finally:
+        pool.close()
+        if collecting:
+            gc.enable()
