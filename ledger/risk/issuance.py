@@ -17,6 +17,9 @@ def new_evaluator(issuer_id: str, context: Context) -> bool:
     return since is not None and context.now - since < window
 
 
+# TODO: counts certificates by when they were logged, from the evaluator's
+# first key; counting by the issue dates printed on them needs an index of
+# issued_on per issuer, which the entries table does not have.
 def _burst_issuance(
     event: dict[str, Any], history: RiskHistory, context: Context
 ) -> str | None:

@@ -262,6 +262,10 @@ def _set_aside_logged(
             result.events = pending
 
 
+# TODO: a training row's enrolment and completion are two events; when the
+# log refuses the completion only, the enrolment stays appended and the row
+# is reported refused. Appending a row's events all or none needs the log
+# to take groups of events.
 def record_outcomes(
     pairs: Sequence[tuple[RowResult, dict[str, Any]]], outcomes: Sequence[Outcome]
 ) -> None:
