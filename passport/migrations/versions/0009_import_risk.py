@@ -7,7 +7,7 @@ the authority's decision on a flag, one per flag, also append-only.
 wrote it when cleaning changed it (erased with the rest).
 
 Revision ID: 0009_import_risk
-Revises: 0004
+Revises: 0007_worker_links
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_import_risk"
-down_revision = "0004"
+down_revision = "0007_worker_links"
 branch_labels = None
 depends_on = None
 
