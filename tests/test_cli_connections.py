@@ -43,6 +43,8 @@ def _connections(engine: Engine, application_name: str) -> int:
         ["passport", "issue", "{worker}", "--out", "{tmp}/p.pdf"],
         ["vc", "export", "{worker}", "--out", "{tmp}/vc"],
         ["guidance", "{worker}"],
+        ["review", "list"],
+        ["report", "kpi", "--year", "2024", "--out", "{tmp}/kpi.html"],
     ],
     ids=lambda command: " ".join(command[:2]),
 )
