@@ -11,7 +11,7 @@ import datetime as dt
 from passport.archive import Archive
 from passport.guidance import describe_worker
 from passport.guidance.calendar import Spell, merge_spells, months_covered
-from schemas.catalogue import load_catalogue
+from schemas.catalogue import CatalogueError, load_catalogue
 from schemas.events import (
     CertificateIssued,
     CertificateType,
@@ -42,7 +42,6 @@ def certificate_lines(
     archive: Archive, issuers: Issuers, *, english: bool = False
 ) -> list[CertificateLine]:
     """Every live certificate, newest first, named in Chinese or English."""
-    catalogue = load_catalogue()
     lines = []
     for record in archive.active(EventKind.CERTIFICATE_ISSUED):
         event = record.event
@@ -52,7 +51,7 @@ def certificate_lines(
             CertificateLine(
                 certificate_type=event.certificate_type,
                 occupation_code=event.occupation_code,
-                occupation_name=catalogue.display_name(
+                occupation_name=occupation_name(
                     event.occupation_code, event.work_type, english=english
                 ),
                 work_type=event.work_type,
@@ -67,6 +66,20 @@ def certificate_lines(
     return sorted(
         lines, key=lambda line: (line.issued_on, line.log_index), reverse=True
     )
+
+
+def occupation_name(code: str, work_type: str | None, *, english: bool) -> str:
+    """The occupation as shown, its work type included once, known or not."""
+    catalogue = load_catalogue()
+    name = catalogue.display_name(code, work_type, english=english)
+    if work_type is None:
+        return name
+    try:
+        catalogue.item(code, work_type)
+    except CatalogueError:
+        # a work type annex 2 does not list: display_name gave the occupation
+        return f"{name} ({work_type})" if english else f"{name}（{work_type}）"
+    return name
 
 
 def _level_name(grade: int, english: bool) -> str:
@@ -109,15 +122,12 @@ def training_lines(
         for r in archive.active(EventKind.TRAINING_ENROLLED)
         if isinstance(r.event, TrainingEnrolled)
     }
-    catalogue = load_catalogue()
     lines = []
     for record in archive.active(EventKind.TRAINING_COMPLETED):
         event = record.event
         assert isinstance(event, TrainingCompleted)
         enrolment = enrolments.get((event.issuer_id, event.enrolment_ref))
-        name = catalogue.display_name(
-            event.occupation_code, event.work_type, english=english
-        )
+        name = occupation_name(event.occupation_code, event.work_type, english=english)
         lines.append(
             TrainingLine(
                 course=enrolment.course if enrolment else name,

@@ -16,6 +16,7 @@ import zxingcpp
 from pypdf.generic import DictionaryObject
 
 from passport.pdf import FontsNotFound, GlyphMissing, render_passport
+from passport.pdf.cells import CHINESE_CANNOT_START
 from passport.pdf.fonts import (
     FONT_DIRS_ENV,
     font_files,
@@ -24,6 +25,7 @@ from passport.pdf.fonts import (
     split_runs,
 )
 from passport.qr import QRTextError, qr_version
+from passport.sections import occupation_name
 from schemas.passport import (
     CertificateLine,
     EmploymentLine,
@@ -49,14 +51,16 @@ NAMES = [
     "Maria O'Brien-Smith",
 ]
 MANY_CERTIFICATES = 40
+WORK_TYPE = "认知障碍照护员"
 
 
 def _certificate(serial: int) -> CertificateLine:
+    work_type = WORK_TYPE if serial % 3 == 0 else None
     return CertificateLine(
         certificate_type="skill_level" if serial % 2 else "special_ability",
         occupation_code="4-10-01-05",
-        occupation_name="养老护理员",
-        work_type="失智照护" if serial % 3 == 0 else None,
+        occupation_name=occupation_name("4-10-01-05", work_type, english=False),
+        work_type=work_type,
         skill_level=4,
         level_name="四级/中级工",
         # 22 characters per 人社鉴发〔2019〕2号: S, 0000, 50, station, 24, level 4
@@ -68,7 +72,11 @@ def _certificate(serial: int) -> CertificateLine:
 
 
 def _view(
-    name: str = "张伟", *, certificates: int = 3, guidance: bool = True
+    name: str = "张伟",
+    *,
+    certificates: int = 3,
+    guidance: bool = True,
+    language: str = "zh",
 ) -> PassportView:
     return PassportView(
         passport_id="0a1b2c3d4e5f6071",
@@ -116,6 +124,7 @@ def _view(
         ]
         if guidance
         else [],
+        language=language,
         tree_size=123456,
         qr_text=QR_TEXT,
     )
@@ -294,3 +303,67 @@ def test_metadata_title(tmp_path: Path) -> None:
     metadata = pypdf.PdfReader(_render(_view(), tmp_path)).metadata
     assert metadata is not None
     assert metadata.title == "职业技能护照 Skills Passport 0a1b2c3d4e5f6071"
+
+
+def test_work_type_printed_once(tmp_path: Path) -> None:
+    text = _page_texts(_render(_view(certificates=1), tmp_path))[0]
+    # the cell wraps, so look at the text without its line breaks
+    assert "".join(text.split()).count(WORK_TYPE) == 1
+    assert "养老护理员（认知障碍照护员）" in "".join(text.split())
+
+
+def test_unknown_work_type_kept_in_the_name() -> None:
+    assert occupation_name("4-10-01-05", "夜班照护", english=False) == (
+        "养老护理员（夜班照护）"
+    )
+    assert occupation_name("4-10-01-05", WORK_TYPE, english=True) == (
+        "Elderly Care Worker (Dementia Care Worker)"
+    )
+
+
+def test_no_line_starts_with_chinese_punctuation(tmp_path: Path) -> None:
+    # the comma and question mark move across every place of a 100-character line
+    lines = [
+        GuidanceLine(
+            text_zh="路" * n + "，请向评价机构核实？" + "证" * 30 + "；是否满足：否！",
+            text_en="Path " * (n % 7) + "check with the evaluation institution",
+        )
+        for n in range(1, 100, 3)
+    ]
+    view = _view().model_copy(update={"guidance": lines})
+    starts = [
+        line.strip()[:1]
+        for page in _page_texts(_render(view, tmp_path))
+        for line in page.splitlines()
+    ]
+    assert "路" in starts
+    assert [c for c in starts if c and c in CHINESE_CANNOT_START] == []
+
+
+def test_english_first_footer_and_labels(tmp_path: Path) -> None:
+    text = _page_texts(_render(_view(language="en"), tmp_path))[0]
+    footer = "Skills Passport 职业技能护照 · Passport ID 护照编号 0a1b2c3d4e5f6071"
+    assert f"{footer} · Page 1 / 2 第 1 / 2 页" in text
+    assert "2026-03-01 10:30 Beijing time, UTC+8 北京时间 UTC+8" in text
+    assert "账本快照" not in text
+
+
+def test_chinese_first_labels(tmp_path: Path) -> None:
+    text = _page_texts(_render(_view(), tmp_path))[0]
+    footer = "职业技能护照 Skills Passport · 护照编号 Passport ID 0a1b2c3d4e5f6071"
+    assert f"{footer} · 第 1 / 2 页 Page 1 / 2" in text
+    assert "2026-03-01 10:30 北京时间 UTC+8 Beijing time, UTC+8" in text
+    flat = " ".join(text.split())
+    assert "账本记录数 Records in the ledger when issued 123456 log tree size" in flat
+
+
+def test_later_pages_name_holder_passport_and_page(many_certificates: Path) -> None:
+    pages = _page_texts(many_certificates)
+    total = len(pages)
+    assert total >= 2
+    assert "持证人 Holder" not in pages[0]
+    for number, text in enumerate(pages[1:], start=2):
+        assert (
+            f"职业技能护照 Skills Passport · 持证人 Holder 张* · 护照编号 Passport ID "
+            f"0a1b2c3d4e5f6071 · 第 {number} / {total} 页 Page {number} / {total}"
+        ) in text

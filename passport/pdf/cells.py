@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from reportlab.lib import colors
+from reportlab.lib import colors, textsplit
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
+from reportlab.platypus import Flowable, Paragraph, Table, TableStyle, paragraph
 
 from passport.pdf.fonts import markup
 
@@ -24,6 +24,17 @@ CELL_PADDING = 4
 MUTED = colors.HexColor("#52606d")
 GRID = colors.HexColor("#9aa5b1")
 HEADER_FILL = colors.HexColor("#e6ebf0")
+CHINESE_CANNOT_START = "，。、；：？！）」』】〕〉》…·～％’”"
+"""Chinese punctuation that may not begin a line (GB/T 15834, 标点符号用法)."""
+
+# TODO: reportlab's CJK wrap (wordWrap="CJK") knows the Japanese line-start
+# rules but not the full-width Chinese comma, colon, semicolon, question and
+# exclamation marks, so a line could begin with "，"; this adds them to its
+# list process-wide, in both places that read it (one run of text or several).
+# Drop it once reportlab's list has them.
+if CHINESE_CANNOT_START not in textsplit.ALL_CANNOT_START:
+    textsplit.ALL_CANNOT_START += CHINESE_CANNOT_START
+paragraph.ALL_CANNOT_START = textsplit.ALL_CANNOT_START
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from typing import BinaryIO
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     CondPageBreak,
     Flowable,
@@ -43,9 +42,10 @@ from passport.pdf.cells import (
     make_styles,
     word,
 )
-from passport.pdf.fonts import markup, primary_font, split_runs, string_width
+from passport.pdf.fonts import markup, primary_font, string_width
+from passport.pdf.pages import FooterCanvas
 from passport.qr import qr_drawing
-from passport.timefmt import LABEL, china_minute
+from passport.timefmt import LABEL, LABEL_EN, china_minute
 from schemas.events import CertificateType
 from schemas.passport import (
     AwardLine,
@@ -89,8 +89,8 @@ def render_passport(view: PassportView, out: Path | BinaryIO) -> None:
         # fixed dates and document id: the same view gives the same bytes
         invariant=1,
     )
-    footer = functools.partial(_draw_footer, view=view)
-    doc.build(_story(view, styles), onFirstPage=footer, onLaterPages=footer)
+    canvas = functools.partial(FooterCanvas, view=view)
+    doc.build(_story(view, styles), canvasmaker=canvas)
 
 
 def mask_id_number(last4: str) -> str:
@@ -156,13 +156,13 @@ def _holder_block(view: PassportView, styles: Styles) -> Table:
         ("姓名", "Name", Paragraph(markup(holder.name), name_style)),
         ("证件号码", "ID number", word(mask_id_number(holder.id_last4), styles)),
         ("护照编号", "Passport ID", word(view.passport_id, styles)),
-        ("签发时间", "Issued", word(f"{china_minute(view.issued_at)} {LABEL}", styles)),
+        ("签发时间", "Issued", _china(view.issued_at, styles)),
+        ("有效期至", "Valid until", _china(view.expires_at, styles)),
         (
-            "有效期至",
-            "Valid until",
-            word(f"{china_minute(view.expires_at)} {LABEL}", styles),
+            "账本记录数",
+            "Records in the ledger when issued",
+            detail_cell([str(view.tree_size)], "log tree size", styles),
         ),
-        ("账本快照", "Log tree size", word(str(view.tree_size), styles)),
     ]
     rows = [[label_cell(zh, en, styles), value] for zh, en, value in facts]
     facts_table = Table(rows, colWidths=[LABEL_WIDTH, value_width])
@@ -207,7 +207,7 @@ def _holder_block(view: PassportView, styles: Styles) -> Table:
 def _levels_table(levels: Sequence[LevelLine], styles: Styles) -> Table:
     rows = [
         [
-            _occupation(line.occupation_name, line.occupation_code, None, styles),
+            _occupation(line.occupation_name, line.occupation_code, styles),
             cell(line.level_name, styles),
             word(line.since.isoformat(), styles),
         ]
@@ -223,9 +223,7 @@ def _certificates_table(
     rows = [
         [
             _certificate_type(line.certificate_type, styles),
-            _occupation(
-                line.occupation_name, line.occupation_code, line.work_type, styles
-            ),
+            _occupation(line.occupation_name, line.occupation_code, styles),
             cell(line.level_name or "—", styles),
             word(line.certificate_no, styles),
             word(line.issued_on.isoformat(), styles),
@@ -352,10 +350,9 @@ def _certificate_type(value: CertificateType, styles: Styles) -> Paragraph:
     return label_cell(zh, en, styles)
 
 
-def _occupation(
-    name: str, code: str, work_type: str | None, styles: Styles
-) -> Paragraph:
-    return detail_cell([name, work_type] if work_type else [name], code, styles)
+def _occupation(name: str, code: str, styles: Styles) -> Paragraph:
+    # the name already carries the work type (see sections.occupation_name)
+    return detail_cell([name], code, styles)
 
 
 def _period(start: dt.date | None, end: dt.date, styles: Styles) -> Paragraph:
@@ -363,21 +360,6 @@ def _period(start: dt.date | None, end: dt.date, styles: Styles) -> Paragraph:
     return Paragraph(f"{markup(first)}<br/>{markup(end.isoformat())}", styles.word)
 
 
-def _china(value: dt.datetime) -> str:
-    return f"{china_minute(value)} {LABEL}"
-
-
-def _draw_footer(canvas: Canvas, doc: SimpleDocTemplate, *, view: PassportView) -> None:
-    page = canvas.getPageNumber()
-    text = (
-        f"职业技能护照 Skills Passport · {view.passport_id} · 第 {page} 页 Page {page}"
-    )
-    size = 7.5
-    x = MARGIN
-    canvas.saveState()
-    canvas.setFillColor(MUTED)
-    for font, run in split_runs(text):
-        canvas.setFont(font, size)
-        canvas.drawString(x, MARGIN, run)
-        x += canvas.stringWidth(run, font, size)
-    canvas.restoreState()
+def _china(value: dt.datetime, styles: Styles) -> Paragraph:
+    label = bilingual(LABEL, LABEL_EN, 7, styles)
+    return Paragraph(f"{markup(china_minute(value))} {label}", styles.cell)
