@@ -53,6 +53,10 @@ QR_CERTIFICATES = 6
 MAX_QR_VERSION = 12
 
 
+class EmptyPassport(ServiceError):
+    """A passport that would show nothing but its holder."""
+
+
 @dataclass(frozen=True)
 class PassportOptions:
     """What the worker chose: sections, language, how long the passport lasts."""
@@ -64,6 +68,10 @@ class PassportOptions:
     language: str = "zh"
 
     def __post_init__(self) -> None:
+        if not self.sections:
+            raise EmptyPassport(
+                f"sections: none chosen; show at least one of {', '.join(SECTIONS)}"
+            )
         unknown = self.sections - set(SECTIONS)
         if unknown:
             raise ServiceError(f"sections: unknown {sorted(unknown)[0]!r}")
@@ -163,7 +171,25 @@ def compose_passport(
         tree_size=service.log.size(),
         qr_text="",
     )
+    if not _shows_anything(unsigned):
+        raise EmptyPassport(
+            f"sections: nothing to show; worker {worker_id} has no records in "
+            f"{', '.join(sorted(chosen))}"
+        )
     return unsigned.model_copy(update={"qr_text": _signed_qr(service, unsigned)})
+
+
+def _shows_anything(view: PassportView) -> bool:
+    employment = view.employment
+    return bool(
+        view.certificates
+        or view.trainings
+        or employment.spells
+        or employment.months_worked
+        or employment.months_insured is not None
+        or view.awards
+        or view.guidance
+    )
 
 
 def _signed_qr(service: Service, view: PassportView) -> str:

@@ -11,6 +11,12 @@ from zoneinfo import ZoneInfo
 
 CHINA = ZoneInfo("Asia/Shanghai")
 LABEL = "北京时间 UTC+8"
+LABEL_EN = "Beijing time, UTC+8"
+
+
+def time_label(*, english: bool) -> str:
+    """The words that say a time is China time, in Chinese or English."""
+    return LABEL_EN if english else LABEL
 
 
 def china_minute(value: dt.datetime) -> str:

@@ -11,17 +11,23 @@ verdict says the status could not be checked: never a plain "valid".
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import logging
+import re
 from collections.abc import Iterator
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from ledger.entry import as_utc
+from passport.errors import ServiceError
 from passport.service import Service
 from passport.tables import PassportRow, VerificationRow, WorkerIdentityRow
 from passport.verdict import Verdict, verify_offline
-from schemas.events import EntryRevoked
+from passport.workers import masked_name
+from schemas.events import CertificateIssued, EntryRevoked
+from verify.compact import CompactCertificate, CompactPassport
 from verify.errors import (
     HolderErased,
     LogInconsistent,
@@ -30,8 +36,17 @@ from verify.errors import (
     StatusUnavailable,
     VerificationError,
 )
+from verify.passport import check_current
 
 logger = logging.getLogger(__name__)
+
+CODE_LENGTH = 13
+"""Characters of base32 that spell a 16-hex-digit passport id."""
+CODE_PATTERN = re.compile(f"[A-Z2-7]{{{CODE_LENGTH}}}")
+
+
+class BadVerificationCode(ServiceError, ValueError):
+    """A verification code that cannot spell a passport id."""
 
 
 def verify_online(
@@ -42,12 +57,99 @@ def verify_online(
     verdict.online = True
     if verdict.passport is None:
         return verdict
-    passport_id = verdict.passport.passport_id
+    passport = verdict.passport
+    return _check_status(
+        service, verdict, passport.passport_id, passport.tree_size, now, verifier
+    )
+
+
+def lookup_passport(
+    service: Service, code: str, *, now: dt.datetime, verifier: str | None = None
+) -> Verdict:
+    """The online answer for a 核验码 read aloud, from the service's own records.
+
+    1. Read the code back into the passport id (``BadVerificationCode``).
+    2. Find the passport the service issued under it: none is ``unknown_passport``.
+    3. Rebuild what it showed (holder, certificates) from the archive.
+    4. Check it is current and run the same status checks as a scanned QR.
+    """
+    passport_id = passport_id_of(code)
+    trust_list = service.trust_list()
+    with service.reading() as session:
+        row = session.get(PassportRow, passport_id)
+        identity = session.get(WorkerIdentityRow, row.worker_id) if row else None
+    if row is None:
+        refused = Verdict.refused(
+            trust_list, NotOnRecord(f"passport: no passport with code {code.strip()}")
+        )
+        refused.online = True
+        return refused
+    shown = set(row.log_indexes)
+    certificates = tuple(
+        CompactCertificate(
+            certificate_type=event.certificate_type,
+            code=event.occupation_code,
+            skill_level=event.skill_level,
+            certificate_no=event.certificate_no,
+            issued_on=event.issued_on,
+        )
+        for record in service.archive(row.worker_id).records
+        if record.log_index in shown
+        and isinstance(event := record.event, CertificateIssued)
+    )
+    # an erased holder has no name or ID number left to show
+    passport = None
+    if identity is not None and identity.name and identity.id_number:
+        passport = CompactPassport(
+            passport_id=passport_id,
+            issued_at=as_utc(row.issued_at),
+            expires_at=as_utc(row.expires_at),
+            masked_name=masked_name(identity.name),
+            id_last4=identity.id_number[-4:],
+            tree_size=row.tree_size,
+            certificates=certificates,
+        )
+    verdict = Verdict(
+        authentic=True,
+        current=True,
+        passport=passport,
+        trust_list_version=trust_list.version,
+        trust_list_issued_at=trust_list.issued_at,
+        online=True,
+    )
+    try:
+        if passport is not None:
+            check_current(passport, now=now)
+    except VerificationError as exc:
+        verdict.refute(exc)
+    return _check_status(service, verdict, passport_id, row.tree_size, now, verifier)
+
+
+def passport_id_of(code: str) -> str:
+    """The passport id a verification code spells, dashes and spaces ignored."""
+    letters = "".join(code.split()).replace("-", "").upper()
+    if not CODE_PATTERN.fullmatch(letters):
+        raise BadVerificationCode(
+            f"verification code: expected {CODE_LENGTH} characters A-Z 2-7 "
+            f"(e.g. T5LK-DVSJ-SMVE-2), got {code.strip()[:40]!r}"
+        )
+    return base64.b32decode(letters + "===").hex()
+
+
+def _check_status(
+    service: Service,
+    verdict: Verdict,
+    passport_id: str,
+    tree_size: int,
+    now: dt.datetime,
+    verifier: str | None,
+) -> Verdict:
+    """Add what only the service knows to an authentic verdict, and log the check."""
     try:
         with service.session() as session:
             row = session.get(PassportRow, passport_id)
             identity = session.get(WorkerIdentityRow, row.worker_id) if row else None
-            errors = list(_status(service, row, identity, verdict.passport.tree_size))
+            errors = list(_status(service, row, identity, tree_size))
             result = errors[0].reason if verdict.valid and errors else verdict.status
             session.add(
                 VerificationRow(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from contextlib import closing
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +11,8 @@ from typing import Annotated
 import typer
 
 from passport.cli.common import (
+    NEGATIVE,
+    OK,
     DbOption,
     HomeOption,
     console,
@@ -81,6 +84,33 @@ def issue(
         f"passport {view.passport_id} ({view.verification_code}) written to {out}; "
         f"valid until {view.expires_at:%Y-%m-%d}"
     )
+
+
+@passport_app.command("lookup")
+def lookup(
+    code: Annotated[
+        str,
+        typer.Argument(help="The 核验码 printed under the QR, e.g. T5LK-DVSJ-SMVE-2."),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    db: DbOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Check a passport by its verification code online: exit 0 if valid, 1 if not.
+
+    The answer is the one its QR gets online, from the service's records.
+    """
+    from passport.cli.verify_cmd import print_verdict
+    from passport.verification import lookup_passport
+
+    now = dt.datetime.now(dt.UTC)
+    with closing(open_service(db, home)) as service, usage_errors():
+        verdict = lookup_passport(service, code, now=now, verifier="command line")
+    if as_json:
+        console.print_json(json.dumps(verdict.to_json(now=now), ensure_ascii=False))
+    else:
+        print_verdict(verdict, now)
+    raise typer.Exit(OK if verdict.valid else NEGATIVE)
 
 
 def guidance(

@@ -21,7 +21,7 @@ from passport.cli.common import (
     open_service,
     usage_errors,
 )
-from passport.timefmt import LABEL, china_minute
+from passport.timefmt import LABEL, LABEL_EN, china_minute
 from passport.verdict import STATUS_TEXT, Verdict, verify_offline
 from schemas.catalogue import load_catalogue
 from schemas.trust import TrustList
@@ -80,7 +80,7 @@ def verify(
     if as_json:
         console.print_json(json.dumps(verdict.to_json(now=now), ensure_ascii=False))
     else:
-        _print(verdict, now)
+        print_verdict(verdict, now)
     raise typer.Exit(OK if verdict.valid else NEGATIVE)
 
 
@@ -115,7 +115,8 @@ def _verdict(
     return verify_offline(qr_text, trusted, now=now)
 
 
-def _print(verdict: Verdict, now: dt.datetime) -> None:
+def print_verdict(verdict: Verdict, now: dt.datetime) -> None:
+    """Print a verdict for a person: the answer, the reasons, whose, what it shows."""
     zh, en = STATUS_TEXT.get(verdict.status, (verdict.status, verdict.status))
     lines = [
         f"{'✓' if verdict.valid else '✗'} {zh} {en}",
@@ -128,7 +129,7 @@ def _print(verdict: Verdict, now: dt.datetime) -> None:
         lines.append(
             f"  持证人 Holder: {passport.masked_name}（身份证尾号 ID ending "
             f"{passport.id_last4}）; 有效至 valid until "
-            f"{china_minute(passport.expires_at)} {LABEL}"
+            f"{china_minute(passport.expires_at)} {LABEL} {LABEL_EN}"
         )
         catalogue = load_catalogue()
         if not passport.certificates:
@@ -140,16 +141,22 @@ def _print(verdict: Verdict, now: dt.datetime) -> None:
                 f"{catalogue.display_name(c.code)}{level}, {c.issued_on}"
             )
     age = (now - verdict.trust_list_issued_at).days
-    if passport is not None:
+    if verdict.online:
         lines.append(
-            "  仅核验二维码所载内容，以此为准 Only what the QR carries is "
-            "verified: trust it over anything else printed"
+            "  在线核验：已查询签发记录与撤销状态 checked online against the "
+            "service's records and revocations"
         )
-    lines.append(
-        f"  信任列表 Trust list v{verdict.trust_list_version}, {age} 天前签发 "
-        f"issued {age} days ago; 离线核验，未查询撤销状态 checked offline, "
-        "revocation not checked"
-    )
+    else:
+        if passport is not None:
+            lines.append(
+                "  仅核验二维码所载内容，以此为准 Only what the QR carries is "
+                "verified: trust it over anything else printed"
+            )
+        lines.append(
+            f"  信任列表 Trust list v{verdict.trust_list_version}, {age} 天前签发 "
+            f"issued {age} days ago; 离线核验，未查询撤销状态 checked offline, "
+            "revocation not checked"
+        )
     # Everything printed comes from the input: never read it as rich markup.
     style = "green" if verdict.valid else "red"
     console.print(lines[0], style=style)

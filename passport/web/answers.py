@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from passport.timefmt import LABEL, china_minute
+from passport.timefmt import LABEL, LABEL_EN, china_minute
 from passport.verdict import STATUS_TEXT, Finding, Verdict
 
 # Why a passport is not authentic, by finding code.
@@ -93,7 +93,7 @@ def _current(verdict: Verdict, pick: int) -> Answer:
     if passport is None:
         reason = ("护照未通过真实性核验", "the passport is not authentic")[pick]
         return Answer("bad", ("无法判断", "Cannot tell")[pick], (reason,))
-    until = f"{china_minute(passport.expires_at)} ({LABEL})"
+    until = f"{china_minute(passport.expires_at)} ({(LABEL, LABEL_EN)[pick]})"
     if verdict.valid:
         reason = (
             f"未撤销，有效期至 {until}",
@@ -114,11 +114,12 @@ def _not_current(finding: Finding, verdict: Verdict, pick: int) -> str:
     texts = {
         "expired": (
             f"已于 {china_minute(passport.expires_at)} ({LABEL}) 过期",
-            f"expired on {china_minute(passport.expires_at)} ({LABEL})",
+            f"expired on {china_minute(passport.expires_at)} ({LABEL_EN})",
         ),
         "not_yet_valid": (
             f"尚未生效：签发时间为 {china_minute(passport.issued_at)} ({LABEL})",
-            f"not yet valid: issued for {china_minute(passport.issued_at)} ({LABEL})",
+            f"not yet valid: issued for {china_minute(passport.issued_at)} "
+            f"({LABEL_EN})",
         ),
         "revoked": (
             f"所载证书已于 {facts.get('revoked_on', '')} 撤销，"

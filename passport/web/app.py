@@ -11,8 +11,10 @@ from ledger.errors import LogBusy, ProofRequestError
 from ledger.store.engine import is_busy
 from passport.checktable import TableError
 from passport.errors import ServiceError
+from passport.issuance import EmptyPassport
 from passport.pdf import FontError
 from passport.service import Service
+from passport.verification import BadVerificationCode
 from passport.web import (
     api,
     checks_api,
@@ -20,6 +22,7 @@ from passport.web import (
     guidance_api,
     imports_api,
     log_api,
+    lookup_api,
     page,
     review_api,
     worker_page,
@@ -49,6 +52,7 @@ def create_app(
     app.include_router(guidance_api.router)
     app.include_router(credentials_api.router)
     app.include_router(checks_api.router)
+    app.include_router(lookup_api.router)
     app.include_router(worker_page.router)
     app.include_router(imports_api.router)
     app.include_router(review_api.router)
@@ -99,6 +103,14 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def not_served(_: Request, exc: ServiceError) -> JSONResponse:
         return _problem(404, "not_found", str(exc))
+
+    @app.exception_handler(EmptyPassport)
+    async def empty_passport(_: Request, exc: EmptyPassport) -> JSONResponse:
+        return _problem(422, "empty_passport", str(exc))
+
+    @app.exception_handler(BadVerificationCode)
+    async def bad_code(_: Request, exc: BadVerificationCode) -> JSONResponse:
+        return _problem(422, "bad_verification_code", str(exc))
 
     @app.exception_handler(FontError)
     async def cannot_print(_: Request, exc: FontError) -> JSONResponse:

@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 
 from ledger.log import utc_now
 from passport.service import Service
-from passport.timefmt import LABEL, china_minute
+from passport.timefmt import china_minute, time_label
 from passport.verification import verify_online
 from passport.web.answers import answers
 from schemas.catalogue import load_catalogue
@@ -60,7 +60,7 @@ def _page(request: Request, payload: str, lang: str, org: str) -> HTMLResponse:
             "answers": answers(verdict, english=english),
             "certificates": certificates,
             "checked_at": china_minute(now),
-            "time_label": LABEL,
+            "time_label": time_label(english=english),
             "path": request.url.path,
             "org": org.strip(),
         },

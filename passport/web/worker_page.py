@@ -23,7 +23,7 @@ from passport.archive import Record
 from passport.errors import ServiceError
 from passport.issuance import PassportOptions, issue_passport
 from passport.service import Service
-from passport.timefmt import LABEL, china_minute
+from passport.timefmt import china_minute, time_label
 from passport.verdict import STATUS_TEXT
 from passport.verification import verification_log
 from passport.worker_links import LinkRefused, open_link
@@ -133,7 +133,7 @@ def worker_view(
             "sections": [(s, SECTION_TEXT[s][english]) for s in SECTIONS],
             "languages": LANGUAGES,
             "max_days": MAX_PASSPORT_DAYS,
-            "time_label": LABEL,
+            "time_label": time_label(english=english),
             "path": request.url.path,
         },
         headers=PRIVATE,
