@@ -195,3 +195,18 @@ def ledger(*steps: Callable[[Ledger], object]) -> Archive:
 def states(guidance: Guidance, path_id: str) -> list[str]:
     path = next(p for p in guidance.paths if p.path_id == path_id)
     return [c.state for c in path.conditions]
+
+
+NO_RECORDS = (
+    "尚无记录：账本中还没有您在已收录职业中的职业技能记录，暂无晋升指引",
+    "No records yet: the ledger holds none of your records in the occupations "
+    "covered, so there is no promotion guidance",
+)
+NOT_IN_FORCE = (
+    "职业：养老护理员（4-10-01-05）；2019-09-30尚无施行中的国家职业技能标准版本"
+    "（最早的版本自2019-10-01起施行），暂无晋升指引",
+    "Occupation: Elderly Care Worker (4-10-01-05); no edition of the national "
+    "occupational skill standard is in force on 2019-09-30 (the first takes effect "
+    "on 2019-10-01), so there is no promotion guidance",
+)
+"""The guidance lines for no records at all, and before the 2019 standard."""

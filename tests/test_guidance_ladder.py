@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from passport.archive import Archive
-from passport.guidance import NoRulesError, describe, guidance_for, worker_guidance
+from passport.guidance import (
+    NoRulesError,
+    describe,
+    describe_worker,
+    guidance_for,
+    worker_guidance,
+)
 from passport.guidance.contests import (
     ContestRule,
     award_outcomes,
@@ -16,7 +22,15 @@ from passport.guidance.contests import (
 )
 from passport.guidance.facts import Award, collect
 from passport.guidance.rules import RuleFileError
-from tests.guidance_kit import CODE, D, Ledger, ledger, states
+from tests.guidance_kit import (
+    CODE,
+    NO_RECORDS,
+    NOT_IN_FORCE,
+    D,
+    Ledger,
+    ledger,
+    states,
+)
 
 ASSESSOR = "4-14-02-05"  # 老年人能力评估师
 MANAGER = "4-14-02-02"  # 健康管理师
@@ -320,9 +334,26 @@ def test_worker_guidance_covers_each_occupation_on_record() -> None:
     )
     found = worker_guidance(archive, as_of=D("2024-06-01"))
     assert [g.occupation_code for g in found] == [CODE, MANAGER]
-    assert [
-        g.occupation_code for g in worker_guidance(ledger(), as_of=D("2024-06-01"))
-    ] == [CODE]
+    assert worker_guidance(ledger(), as_of=D("2024-06-01")) == []
+
+
+def test_no_records_yet_is_said_plainly() -> None:
+    assert describe_worker(ledger(), as_of=D("2024-06-01"), trust_list=None) == [
+        NO_RECORDS
+    ]
+
+
+def test_before_any_edition_is_in_force_says_so() -> None:
+    archive = ledger(lambda b: b.certificate(4, "2019-08-19"))
+    assert describe_worker(archive, as_of=D("2019-09-30"), trust_list=None) == [
+        NOT_IN_FORCE
+    ]
+    assert describe_worker(archive, as_of=D("2019-10-01"), trust_list=None)[0] == (
+        "职业：养老护理员（4-10-01-05）；依据：国家职业技能标准 养老护理员"
+        "（2019年版）；截至2019-10-01",
+        "Occupation: Elderly Care Worker (4-10-01-05); per National Occupational "
+        "Skill Standard: Elderly Care Worker (2019 edition); as of 2019-10-01",
+    )
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ from passport.web.app import create_app
 from schemas.events import dump_event, parse_event
 from schemas.trust import IssuerKind
 from tests import kit
+from tests.guidance_kit import NO_RECORDS, NOT_IN_FORCE
 
 TRAINEE = "120103198806018241"
 
@@ -402,3 +403,61 @@ def test_cli_guidance_usage_errors(args: list[str], message: str) -> None:
     )
     assert done.returncode == 2
     assert message in done.stderr
+
+
+def test_evaluation_agrees_with_promotion_guidance(
+    service: Service, issuers: dict[str, kit.Issuer], trainee: str
+) -> None:
+    job = {
+        "kind": "employment.started",
+        "worker_id": trainee,
+        "issuer_id": "emp-001",
+        "ref": "RZ-9",
+        "signed_at": "2025-01-02T02:00:00Z",
+        "occupation_code": "4-10-01-05",
+        "position": "护理员",
+        "started_on": "2018-01-01",
+    }
+    [outcome] = service.submit([issuers["employer"].sign(job)])
+    assert outcome.entry is not None
+    archive, trust = service.archive(trainee), service.trust_list()
+    [advice] = evaluation_guidance(archive, trust, as_of=dt.date(2024, 6, 1))
+    assert (advice.level, advice.path_met) == (4, True)
+    zh = [
+        line
+        for line, _ in describe_worker(
+            archive, as_of=dt.date(2024, 6, 1), trust_list=trust
+        )
+    ]
+    assert "说明：已满足四级/中级工路径b的条件，可直接申报" in zh
+    assert (
+        "技能评价指引：已完成养老护理员培训（2024-04-19结业，共82学时，第1条），"
+        "尚无相应证书；已满足该等级申报条件，可直接申报养老护理员 四级/中级工 "
+        "职业技能等级认定"
+    ) in zh
+    assert not [line for line in zh if "五级/初级工 职业技能等级认定" in line]
+
+
+def test_cli_and_api_say_why_there_is_no_guidance(
+    service: Service,
+    worker: str,
+    client: TestClient,
+    db_url_and_engine: tuple[str, Engine],
+) -> None:
+    url, _ = db_url_and_engine
+    early = _skillpass(service, url, "guidance", worker, "--as-of", "2019-09-30")
+    assert early.returncode == 0, early.stderr
+    # the whole output, rich's wrapping undone
+    assert " ".join(early.stdout.split()) == " ".join(NOT_IN_FORCE)
+    response = client.get(
+        f"/api/v1/workers/{worker}/guidance", params={"as_of": "2019-09-30"}
+    )
+    assert response.status_code == 200
+    assert response.json()["notices"] == [list(NOT_IN_FORCE)]
+    assert response.json()["occupations"] == []
+    [empty] = service.register_workers([("360426199101010071", "刘䶮")])
+    bare = _skillpass(service, url, "guidance", empty)
+    assert bare.returncode == 0, bare.stderr
+    assert " ".join(bare.stdout.split()) == " ".join(NO_RECORDS)
+    answer = client.get(f"/api/v1/workers/{empty}/guidance").json()
+    assert (answer["notices"], answer["occupations"]) == ([list(NO_RECORDS)], [])

@@ -1,7 +1,7 @@
 """Promotion guidance on the eight-level ladder from a worker's own ledger records."""
 
 from passport.guidance.conditions import ConditionStatus
-from passport.guidance.describe import describe, describe_worker
+from passport.guidance.describe import describe, describe_worker, guidance_notices
 from passport.guidance.engine import (
     Guidance,
     PathStatus,
@@ -20,5 +20,6 @@ __all__ = [
     "describe",
     "describe_worker",
     "guidance_for",
+    "guidance_notices",
     "worker_guidance",
 ]

@@ -12,9 +12,11 @@ from passport.guidance.engine import (
     PathStatus,
     step_names,
     worker_guidance,
+    worker_occupations,
 )
 from passport.guidance.evaluation import describe_evaluation, evaluation_guidance
 from passport.guidance.facts import Lines
+from passport.guidance.rules import load_rules
 from schemas.trust import TrustList
 
 _MARKS = {"met": "✓", "missing": "✗", "unknown": "？"}
@@ -98,10 +100,39 @@ def describe_worker(
     Evaluation guidance names accredited institutions, so it needs the trust
     list; without one it is left out.
     """
-    lines: list[Lines] = []
+    lines = guidance_notices(archive, as_of=as_of)
     for guidance in worker_guidance(archive, as_of=as_of):
         lines.extend(describe(guidance))
     if trust_list is not None:
         for advice in evaluation_guidance(archive, trust_list, as_of=as_of):
             lines.extend(describe_evaluation(advice))
+    return lines
+
+
+def guidance_notices(archive: Archive, *, as_of: dt.date) -> list[Lines]:
+    """Why there is no promotion guidance: no records yet, or no edition in force."""
+    codes = worker_occupations(archive)
+    if not codes:
+        return [
+            (
+                "尚无记录：账本中还没有您在已收录职业中的职业技能记录，暂无晋升指引",
+                "No records yet: the ledger holds none of your records in the "
+                "occupations covered, so there is no promotion guidance",
+            )
+        ]
+    lines = []
+    for code in codes:
+        rules = load_rules(code)
+        if rules.edition_on(as_of) is not None:
+            continue
+        first = min(edition.effective_from for edition in rules.editions)
+        lines.append(
+            (
+                f"职业：{rules.name_zh}（{code}）；{as_of}尚无施行中的国家职业技能"
+                f"标准版本（最早的版本自{first}起施行），暂无晋升指引",
+                f"Occupation: {rules.name_en} ({code}); no edition of the national "
+                f"occupational skill standard is in force on {as_of} (the first "
+                f"takes effect on {first}), so there is no promotion guidance",
+            )
+        )
     return lines

@@ -385,10 +385,7 @@ def occupations_with_rules() -> tuple[str, ...]:
 
 
 def worker_occupations(archive: Archive) -> list[str]:
-    """Occupations with a rule file in which the worker has any live record.
-
-    养老护理员 when there is none, the occupation the plan centres on.
-    """
+    """Occupations with a rule file in which the worker has any live record."""
     known = set(occupations_with_rules())
     found = {
         code
@@ -398,7 +395,23 @@ def worker_occupations(archive: Archive) -> list[str]:
         and re.fullmatch(OCCUPATION_CODE_PATTERN, code)
         and code in known
     }
-    return sorted(found) or [ELDERLY_CARE_WORKER]
+    return sorted(found)
+
+
+def levels_met(archive: Archive, *, as_of: dt.date, occupation_code: str) -> list[int]:
+    """Levels one of whose paths in the edition in force the worker already meets."""
+    try:
+        rules = load_rules(occupation_code)
+    except NoRulesError:
+        return []
+    edition = rules.edition_on(as_of)
+    if edition is None:
+        return []
+    facts = collect(archive, occupation_code, rules.related_occupations, as_of)
+    related_known = bool(rules.related_occupations)
+    return sorted(
+        {p.level for p in edition.paths if _path(p, facts, related_known).met}
+    )
 
 
 def worker_guidance(archive: Archive, *, as_of: dt.date) -> list[Guidance]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from passport.archive import Archive
 from passport.guidance.conditions import level_names
+from passport.guidance.engine import levels_met
 from passport.guidance.facts import Lines
 from passport.guidance.rules import NoRulesError, load_rules
 from schemas.catalogue import load_catalogue
@@ -45,6 +46,8 @@ class EvaluationAdvice:
     hours: int
     evidence: list[int]
     institutions: list[Institution]
+    path_met: bool = False
+    """A path to ``level`` is already met, so the worker may apply for it."""
 
 
 def _key_in_force(issuer: TrustedIssuer, day: dt.date) -> bool:
@@ -95,8 +98,10 @@ def evaluation_guidance(
     1. Group the passed completions by occupation (or ability) and work type.
     2. The level to sit is the highest one trained for; a class naming no
        level points to the occupation's lowest level.
-    3. Leave out what a certificate of that code at that level or above covers.
-    4. Name the institutions accredited for it.
+    3. When a path to a higher level is already met (promotion guidance says
+       so), that level is the one to apply for.
+    4. Leave out what a certificate of that code at that level or above covers.
+    5. Name the institutions accredited for it.
     """
     certificates = [
         r.event
@@ -118,6 +123,10 @@ def evaluation_guidance(
         ability = "-" not in code
         levels = [e.target_level for e, _ in done if e.target_level is not None]
         level = None if ability else (min(levels) if levels else _lowest_level(code))
+        met = [] if ability else levels_met(archive, as_of=as_of, occupation_code=code)
+        path_met = bool(met) and (level is None or min(met) <= level)
+        if path_met:
+            level = min(met)
         held = [c for c in certificates if c.occupation_code == code]
         if ability and held:
             continue
@@ -141,6 +150,7 @@ def evaluation_guidance(
                 hours=sum(e.hours for e, _ in done),
                 evidence=sorted(index for _, index in done),
                 institutions=offering(trust_list, code, level, as_of),
+                path_met=path_met,
             )
         )
     return advice
@@ -169,13 +179,20 @@ def describe_evaluation(advice: EvaluationAdvice) -> list[Lines]:
             f"the skill-level evaluation in {name_en} at {level_en}",
         )
     entries = "、".join(str(i) for i in advice.evidence)
+    sit = ("可参加", "sit ")
+    if advice.path_met:
+        # the same words as promotion guidance's note on a path already met
+        sit = (
+            "已满足该等级申报条件，可直接申报",
+            "meets its conditions, so may apply for ",
+        )
     lines = [
         (
             f"技能评价指引：已完成{name_zh}培训（{advice.completed_on}结业，共"
-            f"{advice.hours}学时，第{entries}条），尚无相应证书；可参加{what[0]}",
+            f"{advice.hours}学时，第{entries}条），尚无相应证书；{sit[0]}{what[0]}",
             f"Evaluation guidance: training in {name_en} completed "
             f"({advice.completed_on}, {advice.hours} hours, entries {entries}) "
-            f"with no certificate yet; sit {what[1]}",
+            f"with no certificate yet; {sit[1]}{what[1]}",
         )
     ]
     if advice.institutions:

@@ -11,7 +11,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 
-from passport.guidance import GuidanceError, describe, worker_guidance
+from passport.guidance import (
+    GuidanceError,
+    describe,
+    guidance_notices,
+    worker_guidance,
+)
 from passport.guidance.evaluation import describe_evaluation, evaluation_guidance
 from passport.guidance.push import push_list, write_csv
 from passport.service import Service
@@ -45,7 +50,8 @@ def read_guidance(
 
     Each occupation lists every path to the next step, each condition met,
     missing or unknown with the log indexes that prove it, and the earliest
-    day of eligibility; ``lines`` holds the text the CLI prints.
+    day of eligibility; ``lines`` holds the text the CLI prints. ``notices``
+    says why there is none: no records yet, or no edition in force on the day.
     """
     service = _service(request)
     service.identity(worker_id)
@@ -59,6 +65,7 @@ def read_guidance(
     body: dict[str, Any] = {
         "worker_id": worker_id,
         "as_of": day,
+        "notices": guidance_notices(archive, as_of=day),
         "occupations": [
             {**dataclasses.asdict(g), "lines": describe(g)} for g in occupations
         ],
