@@ -19,6 +19,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import (
     CondPageBreak,
     Flowable,
+    KeepTogether,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -340,8 +341,9 @@ def _guidance(lines: Sequence[GuidanceLine], styles: Styles) -> list[Flowable]:
     for line in lines:
         texts = (line.text_zh, line.text_en)
         first, other = texts[::-1] if styles.english_first else texts
-        story.append(Paragraph(markup(first), styles.body))
-        story.append(Paragraph(markup(other), second))
+        # a line and its translation stay on one page
+        pair = [Paragraph(markup(first), styles.body), Paragraph(markup(other), second)]
+        story.append(KeepTogether(pair))
     return story
 
 
