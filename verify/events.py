@@ -17,7 +17,13 @@ from pydantic import ValidationError
 from ledger.canonical import canonical_json
 from ledger.entry import Entry
 from ledger.errors import EventRefused
-from schemas.events import CertificateIssued, Event, SignedEvent, parse_event
+from schemas.events import (
+    CertificateIssued,
+    EntryCorrected,
+    Event,
+    SignedEvent,
+    parse_event,
+)
 from schemas.trust import (
     SIGNED_ONLY_BY,
     SignedTrustList,
@@ -135,7 +141,13 @@ class IssuerDirectory:
 
 
 def check_accreditation(issuer: TrustedIssuer, event: Event) -> None:
-    """Raise NotAccredited unless the issuer may sign this kind, occupation, level."""
+    """Raise NotAccredited unless the issuer may sign this kind, occupation, level.
+
+    A correction must be within scope twice: as a correction, and as the fact
+    it restates.
+    """
+    if isinstance(event, EntryCorrected):
+        check_accreditation(issuer, event.corrected)
     scope = issuer.accreditation
     if event.kind not in scope.event_kinds:
         raise NotAccredited(f"kind: {issuer.issuer_id} may not sign {event.kind}")

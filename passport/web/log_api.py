@@ -23,9 +23,14 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from passport.service import Service
+from schemas.api import Problem
 from schemas.events import MAX_SAFE_INTEGER
 
-router = APIRouter(prefix="/api/v1/log", tags=["log"])
+router = APIRouter(
+    prefix="/api/v1/log",
+    tags=["log"],
+    responses={404: {"model": Problem}, 422: {"model": Problem}},
+)
 
 
 class InclusionProof(BaseModel):
