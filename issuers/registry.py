@@ -261,9 +261,13 @@ def publish_trust_list(
     signed = SignedTrustList(
         trust_list=trust_list, signature=base64.b64encode(signature).decode()
     )
+    # The row keeps the exact time (the list says whole seconds): audit uses
+    # it to find the list in force when each entry was logged.
     session.add(
         TrustListRow(
-            version=version, issued_at=issued_at, document=signed.model_dump_json()
+            version=version,
+            issued_at=now.astimezone(dt.UTC),
+            document=signed.model_dump_json(),
         )
     )
     logger.debug(
