@@ -23,13 +23,18 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from passport.service import Service
-from schemas.api import Problem
 from schemas.events import MAX_SAFE_INTEGER
 
+# Spelled out rather than ``{"model": Problem}``: FastAPI would list an error
+# of the plain-text endpoints as text/plain, yet every error body is JSON.
+_PROBLEM = {
+    "description": "the reason, as a Problem",
+    "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+    },
+}
 router = APIRouter(
-    prefix="/api/v1/log",
-    tags=["log"],
-    responses={404: {"model": Problem}, 422: {"model": Problem}},
+    prefix="/api/v1/log", tags=["log"], responses={404: _PROBLEM, 422: _PROBLEM}
 )
 
 
