@@ -20,27 +20,23 @@ import hmac
 import logging
 import secrets
 from dataclasses import dataclass
-from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from passport.errors import ServiceError
-from passport.service import Service
 from passport.tables import ApiTokenRow
+from schemas.api import Role
+
+if TYPE_CHECKING:
+    from passport.service import Service
+
+__all__ = ["InvalidToken", "Principal", "Role", "authenticate", "issue_token"]
 
 logger = logging.getLogger(__name__)
 
 PREFIX = "sp1"
 _DUMMY_HASH = hashlib.sha256(b"no such token").digest()
-
-
-class Role(StrEnum):
-    """Who a token speaks for."""
-
-    AUTHORITY = "authority"
-    ISSUER = "issuer"
-    WORKER = "worker"
-    VERIFIER = "verifier"
 
 
 class InvalidToken(Exception):

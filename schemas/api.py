@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.passport import MAX_PASSPORT_DAYS
+
+
+class Role(StrEnum):
+    """Whom an API token speaks for."""
+
+    AUTHORITY = "authority"
+    ISSUER = "issuer"
+    WORKER = "worker"
+    VERIFIER = "verifier"
 
 
 class _Body(BaseModel):

@@ -15,11 +15,13 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typer.testing import CliRunner
 
 from issuers.errors import NotRegistered, RegistryError
 from issuers.keys import key_id, raw_public
 from ledger.log import utc_now
 from passport import issuer_admin
+from passport.cli.main import app as cli
 from passport.issuance import issue_passport
 from passport.service import Service
 from passport.verification import verify_online
@@ -139,6 +141,11 @@ def test_compromise_flags_only_what_was_logged_after_t(
     assert [i for i, r in records.items() if r.compromised] == [index]
     assert issuer_admin.compromised_entries(service) == [(index, expected)]
     assert service.audit().tree_size == 5  # the log itself is intact
+    where = ["--db", service.settings.db_url, "--home", str(service.settings.home)]
+    audited = CliRunner().invoke(cli, ["audit", *where], env={"COLUMNS": "300"})
+    assert audited.exit_code == 0, audited.output
+    assert "signed by a compromised key: 1 entries" in audited.stdout
+    assert f"  entry {index}: {expected}" in audited.stdout
 
     verdict = verify_online(service, view.qr_text, now=utc_now())
     assert verdict.status == "key_compromised"

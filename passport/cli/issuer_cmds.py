@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -132,8 +133,7 @@ def register(
     """Register an institution; a failing credit-code check flags it for review."""
     from passport.issuer_admin import register as register_issuer
 
-    service = open_service(db, home)
-    with usage_errors():
+    with closing(open_service(db, home)) as service, usage_errors():
         changed = register_issuer(
             service,
             issuer_id=issuer_id,
@@ -155,7 +155,8 @@ def register(
 @issuer_app.command("list")
 def list_issuers(db: DbOption = None, home: HomeOption = None) -> None:
     """The institutions on the newest trust list, one a line."""
-    trust_list = open_service(db, home).trust_list()
+    with closing(open_service(db, home)) as service:
+        trust_list = service.trust_list()
     for issuer in trust_list.issuers:
         console.print(_describe(issuer))
     console.print(
@@ -168,7 +169,8 @@ def show(issuer_id: IssuerArg, db: DbOption = None, home: HomeOption = None) -> 
     """One institution: accreditation and keys with their windows."""
     from passport.issuer_admin import find_issuer
 
-    trust_list = open_service(db, home).trust_list()
+    with closing(open_service(db, home)) as service:
+        trust_list = service.trust_list()
     with usage_errors():
         issuer = find_issuer(trust_list, issuer_id)
     scope = issuer.accreditation
@@ -201,8 +203,7 @@ def add(
     raw = read_public_key(public_key)
     start = parse_time(valid_from, "--valid-from")
     end = parse_time(valid_until, "--valid-until") if valid_until else None
-    service = open_service(db, home)
-    with usage_errors():
+    with closing(open_service(db, home)) as service, usage_errors():
         changed = add_key(
             service,
             issuer_id=issuer_id,
@@ -227,8 +228,7 @@ def rotate(
 
     raw = read_public_key(public_key)
     when = parse_time(at, "--at")
-    service = open_service(db, home)
-    with usage_errors():
+    with closing(open_service(db, home)) as service, usage_errors():
         changed = rotate_key(
             service, issuer_id=issuer_id, key_id=key_id, public_key=raw, at=when
         )
@@ -247,8 +247,7 @@ def retire(
     from passport.issuer_admin import retire_key
 
     when = parse_time(at, "--at")
-    service = open_service(db, home)
-    with usage_errors():
+    with closing(open_service(db, home)) as service, usage_errors():
         changed = retire_key(service, issuer_id=issuer_id, key_id=key_id, at=when)
     _report(f"retired key {key_id} of {issuer_id}", changed)
 
@@ -267,8 +266,7 @@ def compromise(
     from passport.issuer_admin import compromise_key
 
     when = parse_time(since, "--since")
-    service = open_service(db, home)
-    with usage_errors():
+    with closing(open_service(db, home)) as service, usage_errors():
         changed = compromise_key(
             service, issuer_id=issuer_id, key_id=key_id, since=when
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import closing
 from typing import Annotated
 
 import typer
@@ -16,7 +17,7 @@ from passport.cli.common import (
     resolve_worker,
     usage_errors,
 )
-from passport.tokens import Role
+from schemas.api import Role
 
 token_app = typer.Typer(
     help="Bearer tokens of the API, one per principal.", no_args_is_help=True
@@ -43,11 +44,10 @@ def issue(
     """Issue a token and print it once; only its hash is kept."""
     from passport.tokens import issue_token
 
-    service = open_service(db, home)
     if worker is not None and issuer is not None:
         fail("token: give --worker or --issuer, not both")
-    subject = resolve_worker(service, worker) if worker is not None else issuer
-    with usage_errors():
+    with closing(open_service(db, home)) as service, usage_errors():
+        subject = resolve_worker(service, worker) if worker is not None else issuer
         principal, token = issue_token(
             service,
             role=role,
@@ -69,7 +69,9 @@ def list_tokens(db: DbOption = None, home: HomeOption = None) -> None:
     """Every token: id, role, subject, name, issued and revoked times."""
     from passport.tokens import list_tokens as rows
 
-    for row in rows(open_service(db, home)):
+    with closing(open_service(db, home)) as service:
+        found = rows(service)
+    for row in found:
         revoked = f" revoked {row.revoked_at:%Y-%m-%dT%H:%M}" if row.revoked_at else ""
         console.print(
             f"{row.token_id} {row.role} {row.subject or '-'} {row.name} "
@@ -86,7 +88,6 @@ def revoke(
     """Revoke a token; the API refuses it from the next request on."""
     from passport.tokens import revoke_token
 
-    service = open_service(db, home)
-    with usage_errors():
+    with closing(open_service(db, home)) as service, usage_errors():
         revoke_token(service, token_id, now=dt.datetime.now(dt.UTC))
     console.print(f"revoked token {token_id}")
