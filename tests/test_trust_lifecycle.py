@@ -252,6 +252,11 @@ def test_revocation_and_correction_show_everywhere(
         ({"corrected_worker": kit.WORKER_B}, "malformed", "corrected.worker_id"),
         ({"target": "revoked"}, "conflicting_reference", "is already revoked"),
         ({"target": "enrolment"}, "not_accredited", "was signed by train-001"),
+        (
+            {"level": 2},
+            "not_accredited",
+            "skill_level: eval-001 may certify up to level 3, not 2",
+        ),
     ],
 )
 def test_corrections_are_refused_with_the_reason(
@@ -281,7 +286,7 @@ def test_corrections_are_refused_with_the_reason(
         )
         assert done.entry is not None
     target = enrolment if change.get("target") == "enrolment" else certificate
-    corrected = kit.certificate(worker, "eval-001", "C-1", level=4)
+    corrected = kit.certificate(worker, "eval-001", "C-1", level=change.get("level", 4))
     corrected.update(change.get("corrected", {}))
     if "corrected_worker" in change:
         corrected["worker_id"] = change["corrected_worker"]
