@@ -148,6 +148,21 @@ def test_openapi_is_served(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert "/api/v1/events" in spec["paths"]
     assert client.get("/docs").status_code == 200
+    # schemathesis found the plain-text endpoints' errors listed as text/plain
+    checkpoint = spec["paths"]["/api/v1/log/checkpoint"]["get"]["responses"]
+    assert list(checkpoint["404"]["content"]) == ["application/json"]
+    missing = client.get("/api/v1/log/checkpoint", params={"period": 1900})
+    assert missing.headers["content-type"] == "application/json"
+    # the bearer scheme is declared, and used where a token is needed
+    assert spec["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "sp1_<id>_<secret>",
+        "description": "A token the authority issued with `skillpass token issue`.",
+    }
+    archive = spec["paths"]["/api/v1/workers/{worker_id}/archive"]["get"]
+    assert archive["security"] == [{"bearer": []}]
+    assert "security" not in spec["paths"]["/api/v1/trust-list"]["get"]
 
 
 @pytest.mark.parametrize(
