@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from issuers.errors import NotRegistered, RegistryError
@@ -25,6 +26,7 @@ from passport.cli.main import app as cli
 from passport.issuance import issue_passport
 from passport.service import Service
 from passport.verification import verify_online
+from passport.web.app import create_app
 from schemas.trust import Accreditation, IssuerKind
 from tests import kit
 
@@ -116,7 +118,7 @@ def test_retired_key_and_refused_changes(
 
 
 def test_compromise_flags_only_what_was_logged_after_t(
-    service: Service, worker: str, issuers: dict[str, kit.Issuer]
+    service: Service, worker: str, issuers: dict[str, kit.Issuer], authority_token: str
 ) -> None:
     evaluator = issuers["eval"]
     kid = _key_of(evaluator)
@@ -150,6 +152,13 @@ def test_compromise_flags_only_what_was_logged_after_t(
     verdict = verify_online(service, view.qr_text, now=utc_now())
     assert verdict.status == "key_compromised"
     assert [f.message for f in verdict.findings] == [expected]
+    headers = {"Authorization": f"Bearer {authority_token}"}
+    with TestClient(create_app(service), headers=headers) as client:
+        archive = client.get(f"/api/v1/workers/{worker}/archive").json()
+        page = client.get(view.qr_text[view.qr_text.index("/V/") :])
+    assert [r["compromised"] for r in archive["records"]] == [None] * 4 + [expected]
+    assert 'data-status="key_compromised"' in page.text
+    assert "签发密钥已泄露" in page.text
     again = issue_passport(service, worker, out=io.BytesIO())
     assert index not in [c.log_index for c in again.certificates]
     assert verify_online(service, again.qr_text, now=utc_now()).valid
@@ -179,7 +188,7 @@ def _revocation(target: Any, worker: str, **extra: Any) -> dict[str, Any]:
 
 
 def test_revocation_and_correction_show_everywhere(
-    service: Service, worker: str, issuers: dict[str, kit.Issuer]
+    service: Service, worker: str, issuers: dict[str, kit.Issuer], authority_token: str
 ) -> None:
     evaluator = issuers["eval"]
     view = issue_passport(service, worker, out=io.BytesIO())
@@ -239,6 +248,24 @@ def test_revocation_and_correction_show_everywhere(
     ]
     assert verify_online(service, again.qr_text, now=utc_now()).valid
     assert service.audit().tree_size == 6
+
+    headers = {"Authorization": f"Bearer {authority_token}"}
+    with TestClient(create_app(service), headers=headers) as client:
+        archive = client.get(f"/api/v1/workers/{worker}/archive").json()
+        page = client.get(view.qr_text[view.qr_text.index("/V/") :])
+    shown = {r["log_index"]: r for r in archive["records"]}
+    assert shown[first.log_index]["revocation"] == {
+        "log_index": revoked_at,
+        "revoked_on": "2025-01-01",
+        "reason": "考核舞弊 exam misconduct",
+        "corrected": False,
+    }
+    assert shown[second.log_index]["revocation"]["corrected"] is True
+    assert shown[corrected_at]["corrects"] == second.log_index
+    assert shown[corrected_at]["kind"] == "certificate.issued"
+    assert shown[corrected_at]["event"]["issued_on"] == "2024-05-09"
+    assert 'data-status="revoked"' in page.text
+    assert "考核舞弊 exam misconduct" in page.text
 
 
 @pytest.mark.parametrize(
