@@ -73,7 +73,7 @@ def test_a_worker_reads_only_their_own_archive(
     mine = _auth(_token(service, Role.WORKER, worker))
     own = app_client.get(f"/api/v1/workers/{worker}/archive", headers=mine)
     assert own.status_code == 200 and len(own.json()["records"]) == 4
-    for path in ("archive", "verifications"):
+    for path in ("archive", "verifications", "guidance"):
         theirs = app_client.get(f"/api/v1/workers/{other}/{path}", headers=mine)
         assert theirs.status_code == 403
         assert theirs.json() == {
@@ -90,6 +90,10 @@ def test_a_worker_reads_only_their_own_archive(
     assert erase.json()["detail"] == (
         "role: a worker token may not do this; it needs authority"
     )
+    guidance = app_client.get(f"/api/v1/workers/{worker}/guidance", headers=mine)
+    assert guidance.status_code == 200
+    push = app_client.get("/api/v1/guidance/push?month=2025-12", headers=mine)
+    assert push.status_code == 403
 
 
 def test_issuers_submit_only_their_own_events(
