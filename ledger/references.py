@@ -218,6 +218,9 @@ class WorkerChains:
                 f"target_log_index: entry {index} is already revoked",
             )
         if event["kind"] == EventKind.ENTRY_CORRECTED:
+            # TODO: the corrected fact is not checked against the references of
+            # its kind (the enrolment a corrected completion names, the dates
+            # it must follow); only its kind must match the entry it replaces.
             was, now = _fact_kind(target), event["corrected"]["kind"]
             if was != now:
                 raise EventRefused(

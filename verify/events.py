@@ -227,6 +227,9 @@ class EntryChecker:
 
     def policy_at(self, when: dt.datetime) -> TrustListPolicy:
         """The policy of the newest trust list issued no later than ``when``."""
+        # TODO: chosen by time alone, so an entry admitted under the old list
+        # in the instant a new one was being committed is judged by the new
+        # one; recording the version each entry was admitted under would not.
         version = max(bisect.bisect_right(self.times, when) - 1, 0)
         return _cached_policy(self.documents[version])
 
