@@ -22,6 +22,7 @@ from issuers.errors import NotRegistered, RegistryError
 from issuers.keys import key_id, raw_public
 from ledger.log import utc_now
 from passport import issuer_admin
+from passport.checks import CheckRequest, check_certificates
 from passport.cli.main import app as cli
 from passport.credentials import (
     credential_for_entry,
@@ -201,8 +202,7 @@ def test_revocation_and_correction_show_everywhere(
     evaluator = issuers["eval"]
     view = issue_passport(service, worker, out=io.BytesIO())
     first, second = (service.log.entry(c.log_index) for c in view.certificates)
-    corrected = kit.certificate(worker, "eval-001", "C-2", level=4)
-    corrected["issued_on"] = "2024-05-09"
+    corrected = {**second.event, "issued_on": "2024-05-09"}
     outcomes = service.submit(
         [
             evaluator.sign(
@@ -274,6 +274,16 @@ def test_revocation_and_correction_show_everywhere(
     assert shown[corrected_at]["event"]["issued_on"] == "2024-05-09"
     assert 'data-status="revoked"' in page.text
     assert "考核舞弊 exam misconduct" in page.text
+
+    # certificate checks: the revoked one says so, the corrected one holds
+    name = service.identity(worker).name
+    assert name is not None
+    numbers = [first.event["certificate_no"], second.event["certificate_no"]]
+    checked = check_certificates(service, [CheckRequest(n, name) for n in numbers])
+    assert [(c.result, c.revoked_on) for c in checked] == [
+        ("revoked", "2025-01-01"),
+        ("match", None),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -512,3 +522,36 @@ def test_a_worker_reads_only_their_own_credentials(
     )
     assert own.status_code == 200 and anonymous.status_code == 401
     assert status.status_code == 200
+
+
+def test_a_corrected_certificate_number_checks_as_the_new_one(
+    service: Service, worker: str, issuers: dict[str, kit.Issuer]
+) -> None:
+    target = service.log.worker_entries(worker)[2]
+    old_number = target.event["certificate_no"]
+    corrected = {**target.event, "certificate_no": "S000050123456245000777"}
+    [outcome] = service.submit(
+        [
+            issuers["eval"].sign(
+                _revocation(
+                    target, worker, kind="entry.corrected", ref="K-1",
+                    reason="证书编号录入错误 number mistyped",
+                    corrected_on="2024-12-30", corrected=corrected,
+                )
+            )
+        ]
+    )  # fmt: skip
+    assert outcome.entry is not None, outcome.refused
+    name = service.identity(worker).name
+    assert name is not None
+    checked = check_certificates(
+        service,
+        [
+            CheckRequest(old_number, name),
+            CheckRequest(corrected["certificate_no"], name),
+        ],
+    )
+    assert [(c.result, c.revoked_on) for c in checked] == [
+        ("revoked", "2024-12-30"),
+        ("match", None),
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
@@ -10,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from passport.erasure import MAX_REASON, AlreadyErased, erase_worker
 from passport.service import Service, utc_now_seconds
-from passport.tokens import Role
-from passport.web.auth import PROBLEMS, require
+from passport.tokens import Principal, Role
+from passport.web.auth import PROBLEMS, check_worker, require
 from passport.worker_links import MAX_LINK_DAYS, create_link, link_url
 from schemas.api import Problem
 
@@ -95,12 +96,16 @@ def erase_identity(
 @router.post(
     "/workers/{worker_id}/links",
     status_code=status.HTTP_201_CREATED,
-    responses={404: {"model": Problem}},
+    responses={**PROBLEMS, 404: {"model": Problem}, 422: {"model": Problem}},
 )
 def create_worker_link(
-    worker_id: str, body: LinkRequest, request: Request
+    worker_id: str,
+    body: LinkRequest,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Role.AUTHORITY, Role.WORKER))],
 ) -> WorkerLink:
-    """A new link to the worker's own view; only its hash is kept."""
+    """A new link to the worker's own view (the worker or the authority asks)."""
+    check_worker(principal, worker_id)
     service = _service(request)
     token, expires_at = create_link(
         service, worker_id, days=body.days, now=utc_now_seconds()
