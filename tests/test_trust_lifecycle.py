@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import time
 from typing import Any
 
 import pytest
@@ -19,47 +18,25 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from issuers.errors import NotRegistered, RegistryError
-from issuers.keys import key_id, raw_public
+from issuers.keys import raw_public
 from ledger.log import utc_now
 from passport import issuer_admin
 from passport.checks import CheckRequest, check_certificates
 from passport.cli.main import app as cli
-from passport.credentials import (
-    credential_for_entry,
-    status_list_credential,
-    worker_credentials,
-)
 from passport.issuance import issue_passport
 from passport.service import Service
-from passport.tokens import Role, issue_token
 from passport.verification import verify_online
 from passport.web.app import create_app
-from schemas.events import EventKind
 from schemas.trust import Accreditation, IssuerKind
 from tests import kit
-from verify.statuslist import bit_is_set, decode_bitstring
-
-
-def _after_next_second() -> dt.datetime:
-    """Wait until the next whole second has passed; return it (times are seconds)."""
-    mark = utc_now().replace(microsecond=0) + dt.timedelta(seconds=1)
-    time.sleep((mark - utc_now()).total_seconds() + 0.05)
-    return mark
-
-
-def _signed_now(event: dict[str, Any]) -> dict[str, Any]:
-    return {**event, "signed_at": f"{utc_now():%Y-%m-%dT%H:%M:%SZ}"}
-
-
-def _key_of(issuer: kit.Issuer) -> str:
-    return key_id(raw_public(issuer.key.public_key()))
+from tests.trust_kit import after_next_second, key_of, revocation, signed_now
 
 
 def test_rotation_keeps_what_the_old_key_signed(
     service: Service, worker: str, issuers: dict[str, kit.Issuer]
 ) -> None:
     evaluator = issuers["eval"]
-    old_kid = _key_of(evaluator)
+    old_kid = key_of(evaluator)
     view = issue_passport(service, worker, out=io.BytesIO())
     version = service.trust_list().version
     new_key = Ed25519PrivateKey.generate()
@@ -81,13 +58,13 @@ def test_rotation_keeps_what_the_old_key_signed(
     assert service.audit().tree_size == 4
     assert verify_online(service, view.qr_text, now=utc_now()).status == "valid"
 
-    late = evaluator.sign(_signed_now(kit.certificate(worker, "eval-001", "C-3")))
+    late = evaluator.sign(signed_now(kit.certificate(worker, "eval-001", "C-3")))
     [refused] = service.submit([late])
     assert refused.refused is not None and refused.refused.reason == "not_current"
     assert f"is outside the validity of key {old_kid}" in refused.refused.detail
     rotated = kit.Issuer("eval-001", new_key, evaluator.trusted)
     [appended] = service.submit(
-        [rotated.sign(_signed_now(kit.certificate(worker, "eval-001", "C-3")))]
+        [rotated.sign(signed_now(kit.certificate(worker, "eval-001", "C-3")))]
     )
     assert appended.entry is not None
     assert service.audit().tree_size == 5
@@ -96,7 +73,7 @@ def test_rotation_keeps_what_the_old_key_signed(
 def test_retired_key_and_refused_changes(
     service: Service, worker: str, issuers: dict[str, kit.Issuer]
 ) -> None:
-    kid = _key_of(issuers["train"])
+    kid = key_of(issuers["train"])
     at = utc_now().replace(microsecond=0)
     changed = issuer_admin.retire_key(service, issuer_id="train-001", key_id=kid, at=at)
     assert changed.issuer.keys[0].valid_until == at
@@ -130,15 +107,15 @@ def test_compromise_flags_only_what_was_logged_after_t(
     service: Service, worker: str, issuers: dict[str, kit.Issuer], authority_token: str
 ) -> None:
     evaluator = issuers["eval"]
-    kid = _key_of(evaluator)
-    since = _after_next_second()
+    kid = key_of(evaluator)
+    since = after_next_second()
     [stolen] = service.submit(
-        [evaluator.sign(_signed_now(kit.certificate(worker, "eval-001", "C-3")))]
+        [evaluator.sign(signed_now(kit.certificate(worker, "eval-001", "C-3")))]
     )
     assert stolen.entry is not None
     view = issue_passport(service, worker, out=io.BytesIO())
     assert stolen.entry.log_index in [c.log_index for c in view.certificates]
-    _after_next_second()  # the mark is published after the entry was logged
+    after_next_second()  # the mark is published after the entry was logged
 
     issuer_admin.compromise_key(service, issuer_id="eval-001", key_id=kid, since=since)
 
@@ -173,7 +150,7 @@ def test_compromise_flags_only_what_was_logged_after_t(
     assert verify_online(service, again.qr_text, now=utc_now()).valid
 
     [refused] = service.submit(
-        [evaluator.sign(_signed_now(kit.certificate(worker, "eval-001", "C-4")))]
+        [evaluator.sign(signed_now(kit.certificate(worker, "eval-001", "C-4")))]
     )
     assert refused.refused is not None
     assert refused.refused.reason == "key_compromised"
@@ -182,18 +159,6 @@ def test_compromise_flags_only_what_was_logged_after_t(
         issuer_admin.compromise_key(
             service, issuer_id="eval-001", key_id=kid, since=utc_now()
         )
-
-
-def _revocation(target: Any, worker: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "worker_id": worker,
-        "issuer_id": "eval-001",
-        "signed_at": "2025-01-01T00:00:00Z",
-        "target_log_index": target.log_index,
-        "target_leaf_hash": target.leaf_hash.hex(),
-        "reason": "考核舞弊 exam misconduct",
-        **extra,
-    }
 
 
 def test_revocation_and_correction_show_everywhere(
@@ -206,7 +171,7 @@ def test_revocation_and_correction_show_everywhere(
     outcomes = service.submit(
         [
             evaluator.sign(
-                _revocation(
+                revocation(
                     first,
                     worker,
                     kind="entry.revoked",
@@ -215,7 +180,7 @@ def test_revocation_and_correction_show_everywhere(
                 )
             ),
             evaluator.sign(
-                _revocation(
+                revocation(
                     second,
                     worker,
                     kind="entry.corrected",
@@ -319,7 +284,7 @@ def test_corrections_are_refused_with_the_reason(
         [done] = service.submit(
             [
                 evaluator.sign(
-                    _revocation(
+                    revocation(
                         certificate,
                         worker,
                         kind="entry.revoked",
@@ -340,7 +305,7 @@ def test_corrections_are_refused_with_the_reason(
     [outcome] = service.submit(
         [
             evaluator.sign(
-                _revocation(
+                revocation(
                     target,
                     worker,
                     kind="entry.corrected",
@@ -368,7 +333,7 @@ def test_correction_must_keep_the_kind(
         [
             train.sign(
                 {
-                    **_revocation(enrolment, worker),
+                    **revocation(enrolment, worker),
                     "issuer_id": "train-001",
                     "kind": "entry.corrected",
                     "ref": "K-1",
@@ -430,128 +395,3 @@ def test_registration_flags_a_failing_credit_code(service: Service) -> None:
             accreditation=scope,
             now=kit.EPOCH,
         )
-
-
-def _status_bits(service: Service) -> bytes:
-    document = status_list_credential(service, 0)
-    return decode_bitstring(document["credentialSubject"]["encodedList"])
-
-
-def test_credentials_follow_corrections_and_compromise(
-    service: Service, worker: str, issuers: dict[str, kit.Issuer]
-) -> None:
-    evaluator = issuers["eval"]
-    first, second = (
-        r.log_index
-        for r in service.archive(worker).active(EventKind.CERTIFICATE_ISSUED)
-    )
-    corrected = kit.certificate(worker, "eval-001", "C-2", level=4)
-    corrected["issued_on"] = "2024-05-09"
-    [outcome] = service.submit(
-        [
-            evaluator.sign(
-                _revocation(
-                    service.log.entry(second), worker, kind="entry.corrected",
-                    ref="K-1", corrected_on="2025-01-01", corrected=corrected,
-                )
-            )
-        ]
-    )  # fmt: skip
-    assert outcome.entry is not None
-    correction = outcome.entry.log_index
-
-    bits = _status_bits(service)
-    assert bit_is_set(bits, second)
-    assert not bit_is_set(bits, first) and not bit_is_set(bits, correction)
-    credential = credential_for_entry(service, correction)
-    assert credential["id"].endswith(f"/api/v1/credentials/{correction}")
-    assert credential["awardedDate"].startswith("2024-05-09")
-    leaf = outcome.entry.leaf_hash.hex()
-    assert credential["evidence"][0]["description"] == (
-        f"log_index {correction}; RFC 9162 leaf hash {leaf}"
-    )
-    ids = [c["id"] for c in worker_credentials(service, worker)]
-    assert [i.rsplit("/", 1)[1] for i in ids] == [str(first), str(correction)]
-
-    since = _after_next_second()
-    [stolen] = service.submit(
-        [evaluator.sign(_signed_now(kit.certificate(worker, "eval-001", "C-3")))]
-    )
-    assert stolen.entry is not None
-    _after_next_second()
-    issuer_admin.compromise_key(
-        service, issuer_id="eval-001", key_id=_key_of(evaluator), since=since
-    )
-    bits = _status_bits(service)
-    assert bit_is_set(bits, stolen.entry.log_index) and not bit_is_set(bits, first)
-    ids = [c["id"] for c in worker_credentials(service, worker)]
-    assert str(stolen.entry.log_index) not in [i.rsplit("/", 1)[1] for i in ids]
-
-
-def test_a_worker_reads_only_their_own_credentials(
-    service: Service, worker: str
-) -> None:
-    [other] = service.register_workers([("360426199101010071", "刘䶮")])
-    _, theirs = issue_token(
-        service, role=Role.WORKER, subject=other, name="x", now=utc_now()
-    )
-    _, mine = issue_token(
-        service, role=Role.WORKER, subject=worker, name="y", now=utc_now()
-    )
-    [first, _] = (
-        r.log_index
-        for r in service.archive(worker).active(EventKind.CERTIFICATE_ISSUED)
-    )
-    with TestClient(create_app(service)) as client:
-        refused = client.get(
-            f"/api/v1/credentials/{first}",
-            headers={"Authorization": f"Bearer {theirs}"},
-        )
-        listed = client.get(
-            f"/api/v1/workers/{worker}/credentials",
-            headers={"Authorization": f"Bearer {theirs}"},
-        )
-        own = client.get(
-            f"/api/v1/credentials/{first}", headers={"Authorization": f"Bearer {mine}"}
-        )
-        anonymous = client.get(f"/api/v1/credentials/{first}")
-        status = client.get("/api/v1/credentials/status/0")
-    assert (refused.status_code, listed.status_code) == (403, 403)
-    assert refused.json()["detail"] == (
-        "worker_id: a worker token reaches only its own archive"
-    )
-    assert own.status_code == 200 and anonymous.status_code == 401
-    assert status.status_code == 200
-
-
-def test_a_corrected_certificate_number_checks_as_the_new_one(
-    service: Service, worker: str, issuers: dict[str, kit.Issuer]
-) -> None:
-    target = service.log.worker_entries(worker)[2]
-    old_number = target.event["certificate_no"]
-    corrected = {**target.event, "certificate_no": "S000050123456245000777"}
-    [outcome] = service.submit(
-        [
-            issuers["eval"].sign(
-                _revocation(
-                    target, worker, kind="entry.corrected", ref="K-1",
-                    reason="证书编号录入错误 number mistyped",
-                    corrected_on="2024-12-30", corrected=corrected,
-                )
-            )
-        ]
-    )  # fmt: skip
-    assert outcome.entry is not None, outcome.refused
-    name = service.identity(worker).name
-    assert name is not None
-    checked = check_certificates(
-        service,
-        [
-            CheckRequest(old_number, name),
-            CheckRequest(corrected["certificate_no"], name),
-        ],
-    )
-    assert [(c.result, c.revoked_on) for c in checked] == [
-        ("revoked", "2024-12-30"),
-        ("match", None),
-    ]
