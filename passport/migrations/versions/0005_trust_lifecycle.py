@@ -4,7 +4,7 @@ The issuer lifecycle (rotation, retirement, compromise) needs no new column:
 ``issuer_keys`` already has ``valid_until`` and ``compromised_since``.
 
 Revision ID: 0005_trust_lifecycle
-Revises: 0007_worker_links
+Revises: 0009_import_risk
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_trust_lifecycle"
-down_revision = "0007_worker_links"
+down_revision = "0009_import_risk"
 branch_labels = None
 depends_on = None
 
