@@ -5,6 +5,7 @@
     IssuerError
     ├── KeyStoreError     a private key or secret cannot be created or loaded
     └── RegistryError     a registration or key change that is refused
+        └── NotRegistered an issuer or key the registry does not have
 """
 
 from __future__ import annotations
@@ -20,3 +21,7 @@ class KeyStoreError(IssuerError):
 
 class RegistryError(IssuerError):
     """An issuer or key change the registry refuses."""
+
+
+class NotRegistered(RegistryError):
+    """An issuer or key that is not in the registry."""

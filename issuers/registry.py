@@ -10,10 +10,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from issuers.errors import RegistryError
+from issuers.errors import NotRegistered, RegistryError
 from issuers.keys import key_id, raw_public
 from issuers.tables import IssuerKeyRow, IssuerRow, ServiceKeyRow, TrustListRow
-from schemas.identifiers import IdentifierError, check_uscc
+from schemas.identifiers import USCC_ALPHABET, IdentifierError, check_uscc
 from schemas.trust import (
     Accreditation,
     Authority,
@@ -43,9 +43,17 @@ def register_issuer(
     system: str | None = None,
     now: dt.datetime,
 ) -> IssuerRow:
-    """Register an institution; a failing credit code is flagged, not refused."""
+    """Register an institution; a failing check character is flagged, not refused.
+
+    A credit code that is not even 18 characters of its alphabet is refused:
+    it is a typing mistake to fix now, not a code to look into later.
+    """
     if session.get(IssuerRow, issuer_id) is not None:
         raise RegistryError(f"issuer: {issuer_id} is already registered")
+    if len(uscc) != 18 or any(c not in USCC_ALPHABET for c in uscc):
+        raise RegistryError(
+            f"uscc: expected 18 characters of {USCC_ALPHABET}, got {uscc!r}"
+        )
     try:
         check_uscc(uscc)
         flagged = False
@@ -67,11 +75,25 @@ def register_issuer(
 
 
 def add_issuer_key(
-    session: Session, *, issuer_id: str, public_key: bytes, valid_from: dt.datetime
+    session: Session,
+    *,
+    issuer_id: str,
+    public_key: bytes,
+    valid_from: dt.datetime,
+    valid_until: dt.datetime | None = None,
 ) -> str:
     """Add an issuer's public key valid from ``valid_from``; return its key id."""
     if session.get(IssuerRow, issuer_id) is None:
-        raise RegistryError(f"issuer: {issuer_id} is not registered")
+        raise NotRegistered(f"issuer: {issuer_id} is not registered")
+    if len(public_key) != 32:
+        raise RegistryError(
+            f"public key: {len(public_key)} bytes, an Ed25519 key has 32"
+        )
+    if valid_until is not None and valid_until <= valid_from:
+        raise RegistryError(
+            f"valid_until: {_iso(valid_until)} is not after valid_from "
+            f"{_iso(valid_from)}"
+        )
     kid = key_id(public_key)
     if session.get(IssuerKeyRow, (issuer_id, kid)) is not None:
         raise RegistryError(f"key: {kid} of {issuer_id} is already registered")
@@ -80,10 +102,70 @@ def add_issuer_key(
             issuer_id=issuer_id,
             key_id=kid,
             public_key=public_key,
-            valid_from=valid_from,
+            valid_from=_utc(valid_from),
+            valid_until=_utc(valid_until) if valid_until else None,
         )
     )
     return kid
+
+
+def _issuer_key(session: Session, issuer_id: str, kid: str) -> IssuerKeyRow:
+    row = session.get(IssuerKeyRow, (issuer_id, kid))
+    if row is None:
+        raise NotRegistered(f"key: {kid} is not a key of {issuer_id}")
+    return row
+
+
+def retire_issuer_key(
+    session: Session, *, issuer_id: str, key_id: str, at: dt.datetime
+) -> None:
+    """End a key's window at ``at``; what it signed before stays valid.
+
+    A key may be retired once, at a time inside its window.
+    """
+    row = _issuer_key(session, issuer_id, key_id)
+    if row.valid_until is not None:
+        raise RegistryError(
+            f"key: {key_id} of {issuer_id} is already retired since "
+            f"{_iso(row.valid_until)}"
+        )
+    if at <= _utc(row.valid_from):
+        raise RegistryError(
+            f"at: {_iso(at)} is not after the key's valid_from {_iso(row.valid_from)}"
+        )
+    row.valid_until = _utc(at)
+
+
+def rotate_issuer_key(
+    session: Session,
+    *,
+    issuer_id: str,
+    key_id: str,
+    public_key: bytes,
+    at: dt.datetime,
+) -> str:
+    """Retire ``key_id`` at ``at`` and add ``public_key`` valid from then on."""
+    retire_issuer_key(session, issuer_id=issuer_id, key_id=key_id, at=at)
+    return add_issuer_key(
+        session, issuer_id=issuer_id, public_key=public_key, valid_from=at
+    )
+
+
+def mark_compromised(
+    session: Session, *, issuer_id: str, key_id: str, since: dt.datetime
+) -> None:
+    """Mark a key compromised from ``since``: what was logged after it is flagged.
+
+    The time may lie in the past (a theft found late); it may move earlier
+    but never later, since that would clear entries already flagged.
+    """
+    row = _issuer_key(session, issuer_id, key_id)
+    marked = _utc(row.compromised_since) if row.compromised_since else None
+    if marked is not None and marked <= _utc(since):
+        raise RegistryError(
+            f"key: {key_id} of {issuer_id} is already compromised since {_iso(marked)}"
+        )
+    row.compromised_since = _utc(since)
 
 
 def add_service_key(
@@ -115,6 +197,10 @@ def _utc(value: dt.datetime) -> dt.datetime:
     # SQLite hands back naive datetimes; every time we store is UTC.
     value = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC).replace(microsecond=0)
+
+
+def _iso(value: dt.datetime) -> str:
+    return f"{_utc(value):%Y-%m-%dT%H:%M:%SZ}"
 
 
 def publish_trust_list(
@@ -175,9 +261,13 @@ def publish_trust_list(
     signed = SignedTrustList(
         trust_list=trust_list, signature=base64.b64encode(signature).decode()
     )
+    # The row keeps the exact time (the list says whole seconds): audit uses
+    # it to find the list in force when each entry was logged.
     session.add(
         TrustListRow(
-            version=version, issued_at=issued_at, document=signed.model_dump_json()
+            version=version,
+            issued_at=now.astimezone(dt.UTC),
+            document=signed.model_dump_json(),
         )
     )
     logger.debug(

@@ -44,7 +44,9 @@ _CLOSES = {
     EventKind.TRAINING_COMPLETED: "enrolment_ref",
     EventKind.EMPLOYMENT_ENDED: "employment_ref",
 }
-_WITH_BODY = (*_CLOSES, EventKind.ENTRY_REVOKED)
+# events that revoke the entry their target_log_index names
+_REVOKES = (EventKind.ENTRY_REVOKED, EventKind.ENTRY_CORRECTED)
+_WITH_BODY = (*_CLOSES, *_REVOKES)
 
 
 @dataclass
@@ -144,7 +146,7 @@ class WorkerChains:
             self.closed[(worker, logged.issuer_id, str(event[closes]))] = (
                 logged.log_index
             )
-        if logged.kind == EventKind.ENTRY_REVOKED and event is not None:
+        if logged.kind in _REVOKES and event is not None:
             self.revoked.add(int(event["target_log_index"]))
 
     def check(self, event: dict[str, Any]) -> None:
@@ -166,7 +168,7 @@ class WorkerChains:
             opened = EventKind.EMPLOYMENT_STARTED
             start = self._open(event, event["employment_ref"], opened)
             _not_before(event, "ended_on", start, "started_on")
-        elif kind == EventKind.ENTRY_REVOKED:
+        elif kind in _REVOKES:
             self._check_revocation(event)
 
     def _open(self, event: dict[str, Any], ref: str, kind: EventKind) -> dict[str, Any]:
@@ -215,6 +217,23 @@ class WorkerChains:
                 "conflicting_reference",
                 f"target_log_index: entry {index} is already revoked",
             )
+        if event["kind"] == EventKind.ENTRY_CORRECTED:
+            # TODO: the corrected fact is not checked against the references of
+            # its kind (the enrolment a corrected completion names, the dates
+            # it must follow); only its kind must match the entry it replaces.
+            was, now = _fact_kind(target), event["corrected"]["kind"]
+            if was != now:
+                raise EventRefused(
+                    "conflicting_reference",
+                    f"corrected.kind: entry {index} is a {was}, not a {now}",
+                )
+
+
+def _fact_kind(logged: Logged) -> str:
+    """The kind of fact an entry states: a correction's is that of what it holds."""
+    if logged.kind == EventKind.ENTRY_CORRECTED and logged.event is not None:
+        return str(logged.event["corrected"]["kind"])
+    return logged.kind
 
 
 def _not_before(

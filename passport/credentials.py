@@ -39,8 +39,9 @@ from passport.achievements import (
 )
 from passport.archive import Record
 from passport.errors import ServiceError
+from passport.issuer_admin import compromised_entries
 from passport.service import Service, utc_now_seconds
-from schemas.events import EventKind, parse_event
+from schemas.events import EntryCorrected, EventKind, parse_event
 from schemas.trust import TrustList
 from verify.dataintegrity import CRYPTOSUITES, create_proof
 from verify.jsonld import CREDENTIALS_V2
@@ -50,6 +51,7 @@ from verify.statuslist import encode_bitstring
 logger = logging.getLogger(__name__)
 
 CREDENTIAL_KINDS = (EventKind.CERTIFICATE_ISSUED, EventKind.COMPETITION_AWARDED)
+REVOKING_KINDS = (EventKind.ENTRY_REVOKED.value, EventKind.ENTRY_CORRECTED.value)
 STATUS_LIST_VALIDITY = dt.timedelta(days=1)
 """How long a served status list counts as current; verifiers fetch it again."""
 
@@ -97,6 +99,8 @@ def credential_for_entry(
     except ProofRequestError as exc:
         raise ServiceError(f"credential: no entry at log index {log_index}") from exc
     event = parse_event(entry.event)
+    if isinstance(event, EntryCorrected):
+        event = event.corrected  # the credential states the fact as corrected
     if event.kind not in CREDENTIAL_KINDS:
         raise ServiceError(
             f"credential: entry {log_index} is a {event.kind}, not a certificate "
@@ -131,17 +135,20 @@ def credential_for_entry(
 
 
 def revoked_indexes(service: Service, number: int) -> list[int]:
-    """The log indexes of status list ``number`` that a later entry revoked."""
+    """The log indexes of status list ``number`` that no longer stand.
+
+    Those a later revocation or correction names, and those signed by a key
+    marked compromised from before they were logged.
+    """
     low, high = number * STATUS_LIST_SIZE, (number + 1) * STATUS_LIST_SIZE
     # TODO: reads every revocation on each request; keep the revoked targets
     # in an indexed table once status lists are served at a city's rate.
     with service.reading() as session:
         rows = session.scalars(
-            select(EntryRow.leaf_data).where(
-                EntryRow.kind == EventKind.ENTRY_REVOKED.value
-            )
+            select(EntryRow.leaf_data).where(EntryRow.kind.in_(REVOKING_KINDS))
         )
         targets = [json.loads(data)["event"]["target_log_index"] for data in rows]
+    targets += [index for index, _ in compromised_entries(service)]
     return sorted({t for t in targets if low <= t < high})
 
 
@@ -151,7 +158,7 @@ def status_list_credential(
     """Status list ``number`` as a signed BitstringStatusListCredential.
 
     Bit *i* stands for the entry at log index ``number × 131072 + i`` and is
-    set once an ``entry.revoked`` entry names it. The list is made from the
+    set once it no longer stands (``revoked_indexes``). The list is made from the
     ledger on each request and is valid for a day.
     """
     if number < 0:

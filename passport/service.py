@@ -26,7 +26,7 @@ from ledger.admission import AdmissionPool
 from ledger.appender import Outcome
 from ledger.audit import AuditReport, audit
 from ledger.checkpoint import Checkpoint
-from ledger.entry import Entry, as_utc
+from ledger.entry import as_utc
 from ledger.errors import AuditFailure, EventRefused, LedgerError
 from ledger.log import Log, utc_now
 from ledger.note import parse_note
@@ -34,19 +34,28 @@ from ledger.risk.config import load_risk_config
 from ledger.risk.screen import RiskScreen
 from ledger.shards import period_of_origin
 from passport import keyring
-from passport.archive import Archive, Record
+from passport.archive import Archive, archive_of
 from passport.config import DEFAULT_ORIGIN, DEFAULT_VERIFY_URL, Settings
 from passport.db import open_database
 from passport.errors import ServiceError
 from passport.tables import PassportRow, WorkerIdentityRow
 from passport.workers import register_worker
-from schemas.events import EntryRevoked, SignedEvent, parse_event
+from schemas.events import SignedEvent
 from schemas.trust import LogInfo, SignedTrustList, TrustList
 from verify.errors import VerificationError
 from verify.events import EntryChecker, TrustListPolicy, policy_from_trust_list
 from verify.trust import read_trust_list
 
 logger = logging.getLogger(__name__)
+
+
+class RegistryChange:
+    """An open registry change: its session, then the trust list that published it."""
+
+    published: SignedTrustList
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
 
 
 class Service:
@@ -150,8 +159,21 @@ class Service:
 
     def publish_trust_list(self) -> SignedTrustList:
         """Sign the registry's current state as a new trust-list version."""
+        with self.registry_change() as change:
+            pass
+        return change.published
+
+    @contextmanager
+    def registry_change(self) -> Iterator[RegistryChange]:
+        """A session for changing the registry, published as a new trust list.
+
+        The change and the trust list that publishes it commit together, so
+        no registry state goes unsigned; the list is in force at once.
+        """
         with self.session() as session:
-            signed = publish_trust_list(
+            change = RegistryChange(session)
+            yield change
+            change.published = publish_trust_list(
                 session,
                 authority_name=self.settings.authority_name,
                 authority_key=self.keys.authority,
@@ -161,11 +183,10 @@ class Service:
                 verify_url=self.verify_url,
                 now=utc_now(),
             )
-        self._policy = TrustListPolicy(signed.trust_list)
+        self._policy = TrustListPolicy(change.published.trust_list)
         if self._pool is not None:  # its workers hold the previous list
             self._pool.close()
             self._pool = None
-        return signed
 
     def trust_list_document(self) -> str:
         """The newest published trust list as stored, once its signature checks."""
@@ -369,9 +390,9 @@ class Service:
         return row
 
     def archive(self, worker_id: str) -> Archive:
-        """A worker's records in log order with revocations applied."""
+        """A worker's records in log order, revocations and compromises applied."""
         entries = self.log.worker_entries(worker_id)
-        return archive_of(worker_id, entries)
+        return archive_of(worker_id, entries, self.trust_list())
 
     def audit(
         self, witnessed: Sequence[str] = (), *, processes: int | None = None
@@ -490,27 +511,6 @@ def _mentions(value: object, name: str | None) -> bool:
     if isinstance(value, list):
         return any(_mentions(v, name) for v in value)
     return False
-
-
-def archive_of(worker_id: str, entries: Sequence[Entry]) -> Archive:
-    """Parse a worker's entries into records, marking revoked ones."""
-    revoked_by: dict[int, int] = {}
-    parsed = []
-    for entry in entries:
-        event = parse_event(entry.event)
-        if isinstance(event, EntryRevoked):
-            revoked_by[event.target_log_index] = entry.log_index
-        parsed.append((entry, event))
-    records = [
-        Record(
-            log_index=entry.log_index,
-            leaf_hash=entry.leaf_hash.hex(),
-            event=event,
-            revoked_by=revoked_by.get(entry.log_index),
-        )
-        for entry, event in parsed
-    ]
-    return Archive(worker_id=worker_id, records=records)
 
 
 def utc_now_seconds() -> dt.datetime:

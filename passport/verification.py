@@ -2,8 +2,9 @@
 
 On top of ``verify_offline`` the service checks that it issued the passport,
 that the log still holds the entries it showed, that none of them was revoked
-since, and that the holder's personal data still exists. Each verification is
-logged for the holder.
+or corrected since nor signed by a key since marked compromised from before
+it was logged, and that the holder's personal data still exists. Each
+verification is logged for the holder.
 
 When the database cannot be reached the offline checks still stand, but the
 verdict says the status could not be checked: never a plain "valid".
@@ -26,10 +27,11 @@ from passport.service import Service
 from passport.tables import PassportRow, VerificationRow, WorkerIdentityRow
 from passport.verdict import Verdict, verify_offline
 from passport.workers import masked_name
-from schemas.events import CertificateIssued, EntryRevoked
+from schemas.events import CertificateIssued
 from verify.compact import CompactCertificate, CompactPassport
 from verify.errors import (
     HolderErased,
+    KeyCompromised,
     LogInconsistent,
     NotOnRecord,
     Revoked,
@@ -198,14 +200,16 @@ def _status(
         yield HolderErased("holder: personal data erased at the holder's request")
     shown = set(row.log_indexes)
     for record in service.archive(row.worker_id).records:
-        event = record.event
-        if isinstance(event, EntryRevoked) and event.target_log_index in shown:
+        if record.log_index not in shown:
+            continue
+        if record.revocation is not None:
             yield Revoked(
-                f"entry {event.target_log_index} revoked on {event.revoked_on}: "
-                f"{event.reason}",
-                revoked_on=event.revoked_on.isoformat(),
-                why=event.reason,
+                record.revocation.describe(record.log_index),
+                revoked_on=record.revocation.revoked_on.isoformat(),
+                why=record.revocation.reason,
             )
+        if record.compromised is not None:
+            yield KeyCompromised(record.compromised)
 
 
 def verification_log(service: Service, worker_id: str) -> list[VerificationRow]:

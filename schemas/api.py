@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.passport import MAX_PASSPORT_DAYS
+
+
+class Role(StrEnum):
+    """Whom an API token speaks for."""
+
+    AUTHORITY = "authority"
+    ISSUER = "issuer"
+    WORKER = "worker"
+    VERIFIER = "verifier"
 
 
 class _Body(BaseModel):
@@ -37,14 +47,32 @@ class WorkerRegistered(_Body):
     worker_id: str
 
 
+class RevocationView(_Body):
+    """The later entry that revoked or corrected a record, when, and why."""
+
+    log_index: int
+    revoked_on: dt.date
+    reason: str
+    corrected: bool
+
+
 class ArchiveRecord(_Body):
-    """One entry of a worker's archive."""
+    """One entry of a worker's archive.
+
+    For a correction, ``kind`` and ``event`` are those of the corrected fact it
+    carries and ``corrects`` names the entry it replaces.
+    """
 
     log_index: int
     leaf_hash: str
     kind: str
     event: dict[str, Any]
     revoked_by: int | None
+    revocation: RevocationView | None = None
+    corrects: int | None = None
+    compromised: str | None = Field(
+        default=None, description="why: signed by a key compromised before logging"
+    )
 
 
 class VerificationEntry(_Body):

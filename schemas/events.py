@@ -89,6 +89,7 @@ class EventKind(StrEnum):
     EMPLOYMENT_ENDED = "employment.ended"
     INSURANCE_PERIOD = "insurance.period"
     ENTRY_REVOKED = "entry.revoked"
+    ENTRY_CORRECTED = "entry.corrected"
     APPRENTICESHIP_COMPLETED = "apprenticeship.completed"
     APPOINTMENT_GRANTED = "appointment.granted"
 
@@ -320,6 +321,47 @@ class EntryRevoked(_Event):
     revoked_on: FactDate
 
 
+Fact = Annotated[
+    TrainingEnrolled
+    | TrainingCompleted
+    | CertificateIssued
+    | CompetitionAwarded
+    | EmploymentStarted
+    | EmploymentEnded
+    | InsurancePeriod
+    | ApprenticeshipCompleted
+    | AppointmentGranted,
+    Field(discriminator="kind"),
+]
+"""An event that states a fact about the worker, which a correction may restate."""
+
+
+class EntryCorrected(_Event):
+    """Replaces an earlier entry of the same worker with ``corrected``.
+
+    The earlier entry then counts as revoked; ``corrected`` is the fact as it
+    should have been recorded, of the same kind, worker and issuer.
+    """
+
+    kind: Literal[EventKind.ENTRY_CORRECTED]
+    _happened: ClassVar[tuple[str, ...]] = ("corrected_on",)
+    target_log_index: int = Field(ge=0, le=MAX_SAFE_INTEGER)
+    target_leaf_hash: LeafHashHex
+    reason: Text
+    corrected_on: FactDate
+    corrected: Fact
+
+    @model_validator(mode="after")
+    def _same_worker_and_issuer(self) -> EntryCorrected:
+        for name in ("worker_id", "issuer_id"):
+            inner, outer = getattr(self.corrected, name), getattr(self, name)
+            if inner != outer:
+                raise ValueError(f"corrected.{name}: {inner} is not {outer}")
+        if self.corrected.signed_at > self.signed_at:
+            raise ValueError("corrected.signed_at: after the correction's signed_at")
+        return self
+
+
 Event = Annotated[
     TrainingEnrolled
     | TrainingCompleted
@@ -330,7 +372,8 @@ Event = Annotated[
     | InsurancePeriod
     | EntryRevoked
     | ApprenticeshipCompleted
-    | AppointmentGranted,
+    | AppointmentGranted
+    | EntryCorrected,
     Field(discriminator="kind"),
 ]
 
@@ -368,6 +411,8 @@ def dump_event(event: Event) -> dict[str, Any]:
     """The JSON object of an event in its one canonical form (no null fields)."""
     data: dict[str, Any] = event.model_dump(mode="json", exclude_none=True)
     data["signed_at"] = event.signed_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(event, EntryCorrected):
+        data["corrected"] = dump_event(event.corrected)
     return data
 
 

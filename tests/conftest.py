@@ -19,6 +19,7 @@ from ledger.store.engine import database_url, make_engine
 from passport.config import Settings
 from passport.db import migrate
 from passport.service import Service
+from passport.tokens import Role, issue_token
 from tests import kit
 
 PG_URL = os.environ.get("SKILLPASS_TEST_PG")
@@ -109,3 +110,12 @@ def worker(service: Service, issuers: dict[str, kit.Issuer]) -> str:
     )
     assert all(o.entry for o in outcomes)
     return worker_id
+
+
+@pytest.fixture
+def authority_token(service: Service) -> str:
+    """A bearer token of the authority, which may call every endpoint."""
+    _, token = issue_token(
+        service, role=Role.AUTHORITY, subject=None, name="测试人社局", now=kit.EPOCH
+    )
+    return token

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from passport.archive import Archive, Record
+from passport.archive import Archive, Record, Revocation
 from passport.guidance import Guidance
 from schemas.catalogue import ELDERLY_CARE_WORKER
 from schemas.events import parse_event
@@ -176,8 +176,11 @@ class Ledger:
             },
             on,
         )
+        revocation = Revocation(
+            index, dt.date.fromisoformat(on), "issued in error", False
+        )
         self.records[target] = dataclasses.replace(
-            self.records[target], revoked_by=index
+            self.records[target], revocation=revocation
         )
         return index
 

@@ -81,14 +81,19 @@ def standard_issuers() -> dict[str, Issuer]:
         "eval": make_issuer(
             "eval-001",
             IssuerKind.EVALUATION_INSTITUTION,
-            ["certificate.issued", "entry.revoked"],
+            ["certificate.issued", "entry.revoked", "entry.corrected"],
             occupations=["4-10-01-05"],
             highest_level=3,
         ),
         "train": make_issuer(
             "train-001",
             IssuerKind.TRAINING_INSTITUTION,
-            ["training.enrolled", "training.completed", "entry.revoked"],
+            [
+                "training.enrolled",
+                "training.completed",
+                "entry.revoked",
+                "entry.corrected",
+            ],
         ),
         "employer": make_issuer(
             "emp-001",

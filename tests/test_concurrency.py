@@ -92,8 +92,11 @@ def _post(client: httpx2.Client, path: str, body: object) -> httpx2.Response:
         time.sleep(0.05)
 
 
-def _write(base: str, worker: str, issuer: kit.Issuer, refs: range) -> list[int]:
-    with httpx2.Client(base_url=base) as client:
+def _write(
+    base: str, token: str, worker: str, issuer: kit.Issuer, refs: range
+) -> list[int]:
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx2.Client(base_url=base, headers=headers) as client:
         codes = []
         for n in refs:
             signed = issuer.sign(kit.enrolment(worker, "train-001", f"C-{n}"))
@@ -102,8 +105,9 @@ def _write(base: str, worker: str, issuer: kit.Issuer, refs: range) -> list[int]
         return codes
 
 
-def _register(base: str) -> list[str]:
-    with httpx2.Client(base_url=base) as client:
+def _register(base: str, token: str) -> list[str]:
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx2.Client(base_url=base, headers=headers) as client:
         responses = [
             _post(client, "/api/v1/workers", {"id_number": n, "name": f"工{i}号"})
             for i, n in enumerate(ID_NUMBERS)
@@ -128,13 +132,16 @@ def _assert_linear(service: Service, total: int) -> None:
 
 @pytest.mark.slow
 def test_sixteen_writers_for_different_workers(
-    server: str, service: Service, issuers: dict[str, kit.Issuer]
+    server: str, service: Service, issuers: dict[str, kit.Issuer], authority_token: str
 ) -> None:
-    workers = _register(server)
+    workers = _register(server, authority_token)
     train = issuers["train"]
     with ThreadPoolExecutor(WRITERS) as pool:
         results = list(
-            pool.map(lambda w: _write(server, w, train, range(EVENTS_EACH)), workers)
+            pool.map(
+                lambda w: _write(server, authority_token, w, train, range(EVENTS_EACH)),
+                workers,
+            )
         )
     assert all(code == 201 for codes in results for code in codes)
     _assert_linear(service, WRITERS * EVENTS_EACH)
@@ -142,20 +149,24 @@ def test_sixteen_writers_for_different_workers(
 
 @pytest.mark.slow
 def test_sixteen_writers_for_the_same_worker(
-    server: str, service: Service, issuers: dict[str, kit.Issuer]
+    server: str, service: Service, issuers: dict[str, kit.Issuer], authority_token: str
 ) -> None:
-    [worker, *_] = _register(server)
+    [worker, *_] = _register(server, authority_token)
     train = issuers["train"]
     with ThreadPoolExecutor(WRITERS) as pool:
         results = list(
             pool.map(
                 lambda n: _write(
-                    server, worker, train, range(n * EVENTS_EACH, (n + 1) * EVENTS_EACH)
+                    server,
+                    authority_token,
+                    worker,
+                    train,
+                    range(n * EVENTS_EACH, (n + 1) * EVENTS_EACH),
                 ),
                 range(WRITERS),
             )
         )
     assert all(code == 201 for codes in results for code in codes)
     _assert_linear(service, WRITERS * EVENTS_EACH)
-    again = _write(server, worker, train, range(3))
+    again = _write(server, authority_token, worker, train, range(3))
     assert again == [200, 200, 200]

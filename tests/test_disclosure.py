@@ -108,9 +108,10 @@ def test_bad_choices_are_refused() -> None:
 
 
 def test_api_takes_sections_language_and_days(
-    service: Service, rich_worker: str
+    service: Service, rich_worker: str, authority_token: str
 ) -> None:
-    with TestClient(create_app(service)) as client:
+    headers = {"Authorization": f"Bearer {authority_token}"}
+    with TestClient(create_app(service), headers=headers) as client:
         response = client.post(
             f"/api/v1/workers/{rich_worker}/passports",
             json={"sections": ["insurance"], "language": "en", "valid_days": 10},

@@ -215,9 +215,10 @@ def test_cli_erases_by_id_number_then_exits_1(
 
 
 @pytest.fixture
-def client(service: Service) -> Iterator[TestClient]:
+def client(service: Service, authority_token: str) -> Iterator[TestClient]:
     app = create_app(service)
-    with TestClient(app) as client:
+    headers = {"Authorization": f"Bearer {authority_token}"}
+    with TestClient(app, headers=headers) as client:
         yield client
 
 

@@ -50,6 +50,7 @@ FACT_FIELD = {
     K.EMPLOYMENT_STARTED: "started_on",
     K.EMPLOYMENT_ENDED: "ended_on",
     K.ENTRY_REVOKED: "revoked_on",
+    K.ENTRY_CORRECTED: "corrected_on",
     K.APPRENTICESHIP_COMPLETED: "completed_on",
 }
 
@@ -133,9 +134,11 @@ def test_different_seed_different_output() -> None:
 def as_signed(event: dict[str, Any]) -> dict[str, Any]:
     """The event as the runner signs it: a worker id, the revocation target found."""
     data = {**event, "worker_id": "0" * 32}
-    if event["kind"] == K.ENTRY_REVOKED:
+    if event["kind"] in (K.ENTRY_REVOKED, K.ENTRY_CORRECTED):
         del data["target_ref"], data["target_issuer_id"]
         data |= {"target_log_index": 0, "target_leaf_hash": "0" * 64}
+    if event["kind"] == K.ENTRY_CORRECTED:
+        data["corrected"] = {**data["corrected"], "worker_id": "0" * 32}
     return data
 
 
@@ -308,6 +311,12 @@ def test_histories_consistent(
                 target = by_ref[event["target_issuer_id"], event["target_ref"]]
                 assert target["signed_at"] < event["signed_at"]
                 assert day(event["revoked_on"]) > fact_date(target)
+            elif kind is K.ENTRY_CORRECTED:
+                target = by_ref[event["target_issuer_id"], event["target_ref"]]
+                assert target["signed_at"] < event["signed_at"]
+                fixed = event["corrected"]
+                assert fixed == {**target, "position": fixed["position"]}
+                assert fixed["position"] != target["position"]
 
 
 def earned(certificate: dict[str, Any], events: list[dict[str, Any]]) -> bool:
@@ -413,6 +422,7 @@ def test_history_has_every_shape(workers: list[WorkerHistory]) -> None:
     assert set(kinds) == set(EventKind) - {K.APPOINTMENT_GRANTED}
     assert kinds[K.APPRENTICESHIP_COMPLETED] >= 5
     assert kinds[K.ENTRY_REVOKED] >= 5 and kinds[K.COMPETITION_AWARDED] >= 5
+    assert kinds[K.ENTRY_CORRECTED] >= 5
     completions = [e for e in events if e["kind"] == K.TRAINING_COMPLETED]
     failed = sum(not e["passed"] for e in completions) / len(completions)
     assert 0.02 < failed < 0.09

@@ -308,8 +308,9 @@ def test_cli_guidance_and_push_list(
 
 
 @pytest.fixture
-def client(service: Service) -> Iterator[TestClient]:
-    with TestClient(create_app(service)) as client:
+def client(service: Service, authority_token: str) -> Iterator[TestClient]:
+    headers = {"Authorization": f"Bearer {authority_token}"}
+    with TestClient(create_app(service), headers=headers) as client:
         yield client
 
 

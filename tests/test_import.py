@@ -223,13 +223,14 @@ def test_cli_signs_with_the_key_file_and_writes_the_report(
 
 
 def test_api_upload_returns_the_report_and_events_to_sign(
-    service: Service, issuers: dict[str, kit.Issuer]
+    service: Service, issuers: dict[str, kit.Issuer], authority_token: str
 ) -> None:
     from fastapi.testclient import TestClient
 
     from passport.web.app import create_app
 
-    with TestClient(create_app(service)) as client:
+    headers = {"Authorization": f"Bearer {authority_token}"}
+    with TestClient(create_app(service), headers=headers) as client:
         response = client.post(
             "/api/v1/imports?kind=certificate&issuer_id=eval-001",
             content=(DATA / "certificates.xlsx").read_bytes(),

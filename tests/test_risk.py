@@ -464,7 +464,7 @@ def test_revocation_after_its_target_is_not_flagged(
 
 
 def test_flags_never_change_the_ledger_and_are_reviewed(
-    service: Service, world, worker
+    service: Service, world, worker, authority_token: str
 ) -> None:
     first = enrolment(worker, "train-001", "A", target_level=5, start_on="2023-03-01")
     again = enrolment(worker, "train-002", "B", target_level=5, start_on="2024-03-01")
@@ -476,7 +476,8 @@ def test_flags_never_change_the_ledger_and_are_reviewed(
     assert "flag" not in service.log.entry(flagged.log_index).leaf_data.decode()
     assert plain.event == first
     assert service.audit().tree_size == 2
-    with TestClient(create_app(service)) as client:
+    headers = {"Authorization": f"Bearer {authority_token}"}
+    with TestClient(create_app(service), headers=headers) as client:
         [flag] = client.get("/api/v1/review/flags").json()
         assert (flag["rule"], flag["log_index"]) == ("repeat_subsidy", 1)
         body = {"decision": "dismissed", "note": "第二次为复训", "reviewer": "审核员"}

@@ -22,8 +22,9 @@ from verify.statuslist import bit_is_set, decode_bitstring
 
 
 @pytest.fixture
-def client(service: Service) -> Iterator[TestClient]:
-    with TestClient(create_app(service)) as client:
+def client(service: Service, authority_token: str) -> Iterator[TestClient]:
+    headers = {"Authorization": f"Bearer {authority_token}"}
+    with TestClient(create_app(service), headers=headers) as client:
         yield client
 
 

@@ -17,7 +17,13 @@ from pydantic import ValidationError
 from ledger.canonical import canonical_json
 from ledger.entry import Entry
 from ledger.errors import EventRefused
-from schemas.events import CertificateIssued, Event, SignedEvent, parse_event
+from schemas.events import (
+    CertificateIssued,
+    EntryCorrected,
+    Event,
+    SignedEvent,
+    parse_event,
+)
 from schemas.trust import (
     SIGNED_ONLY_BY,
     SignedTrustList,
@@ -135,7 +141,13 @@ class IssuerDirectory:
 
 
 def check_accreditation(issuer: TrustedIssuer, event: Event) -> None:
-    """Raise NotAccredited unless the issuer may sign this kind, occupation, level."""
+    """Raise NotAccredited unless the issuer may sign this kind, occupation, level.
+
+    A correction must be within scope twice: as a correction, and as the fact
+    it restates.
+    """
+    if isinstance(event, EntryCorrected):
+        check_accreditation(issuer, event.corrected)
     scope = issuer.accreditation
     if event.kind not in scope.event_kinds:
         raise NotAccredited(f"kind: {issuer.issuer_id} may not sign {event.kind}")
@@ -215,6 +227,9 @@ class EntryChecker:
 
     def policy_at(self, when: dt.datetime) -> TrustListPolicy:
         """The policy of the newest trust list issued no later than ``when``."""
+        # TODO: chosen by time alone, so an entry admitted under the old list
+        # in the instant a new one was being committed is judged by the new
+        # one; recording the version each entry was admitted under would not.
         version = max(bisect.bisect_right(self.times, when) - 1, 0)
         return _cached_policy(self.documents[version])
 

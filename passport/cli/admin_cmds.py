@@ -37,7 +37,12 @@ def audit(
     db: DbOption = None,
     home: HomeOption = None,
 ) -> None:
-    """Re-verify every signature, chain and the tree; exit 1 at the first fault."""
+    """Re-verify every signature, chain and the tree; exit 1 at the first fault.
+
+    Then list the entries signed by a key compromised before they were logged.
+    """
+    from passport.issuer_admin import compromised_entries
+
     with usage_errors():
         witnessed = [path.read_text("utf-8") for path in checkpoint or []]
     with closing(open_service(db, home)) as service:
@@ -45,10 +50,17 @@ def audit(
             report = service.audit(witnessed)
         except AuditFailure as exc:
             fail(f"audit failed at {exc}", NEGATIVE)
+        flagged = compromised_entries(service)
     console.print(
         f"audit passed: {report.tree_size} entries, {report.workers} workers, "
         f"{report.checkpoints} signed checkpoints"
     )
+    if flagged:
+        console.print(
+            f"签发密钥已泄露 signed by a compromised key: {len(flagged)} entries"
+        )
+    for log_index, why in flagged:
+        console.print(f"  entry {log_index}: {why}")
 
 
 def serve(

@@ -16,11 +16,14 @@ from passport.cli import (
     check_cmds,
     demo_cmd,
     import_cmd,
+    issuer_cmds,
     monitor_cmd,
     passport_cmds,
     report_cmds,
     review_cmds,
+    sign_cmd,
     submit_cmd,
+    token_cmds,
     vc_cmds,
     verify_cmd,
     worker_cmds,
@@ -61,3 +64,7 @@ app.add_typer(vc_cmds.vc_app, name="vc")
 app.add_typer(check_cmds.check_app, name="check")
 app.add_typer(review_cmds.review_app, name="review")
 app.add_typer(report_cmds.report_app, name="report")
+app.add_typer(issuer_cmds.issuer_app, name="issuer")
+app.add_typer(token_cmds.token_app, name="token")
+app.command()(sign_cmd.sign)
+app.command()(sign_cmd.keygen)

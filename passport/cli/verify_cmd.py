@@ -17,10 +17,12 @@ from passport.cli.common import (
     DbOption,
     HomeOption,
     console,
+    errors,
     fail,
     open_service,
     usage_errors,
 )
+from passport.cli.trust_cache import trusted_list
 from passport.timefmt import LABEL, LABEL_EN, china_minute
 from passport.verdict import STATUS_TEXT, Verdict, verify_offline
 from schemas.catalogue import load_catalogue
@@ -28,11 +30,12 @@ from schemas.trust import TrustList
 from verify.errors import MalformedInput, QrNotFound, VerificationError
 from verify.qrtext import QR_PATH
 from verify.reader import read_qr_text
-from verify.trust import load_trust_list
 
 trust_list_app = typer.Typer(help="The signed trust list.", no_args_is_help=True)
 
 YES_NO = {True: "是 yes", False: "否 no", None: "—"}
+STALE_AFTER = dt.timedelta(days=30)
+"""A trust list older than this still verifies, with a warning to refresh it."""
 
 
 def verify(
@@ -45,8 +48,17 @@ def verify(
         ),
     ],
     trust_list: Annotated[
-        Path, typer.Option("--trust-list", help="The signed trust-list file.")
-    ],
+        Path | None,
+        typer.Option(
+            "--trust-list", help="The signed trust-list file (default: the cache)."
+        ),
+    ] = None,
+    trust_list_url: Annotated[
+        str | None,
+        typer.Option(
+            "--trust-list-url", help="Refresh the cached trust list from this URL."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     authority_key: Annotated[
         str | None,
@@ -71,17 +83,29 @@ def verify(
         )
     now = dt.datetime.now(dt.UTC)
     try:
-        trusted = load_trust_list(trust_list, authority_key=authority_key)
+        found = trusted_list(
+            file=trust_list, url=trust_list_url, authority_key=authority_key
+        )
     except MalformedInput as exc:
         _stop(str(exc), USAGE, as_json)
     except VerificationError as exc:
         _stop(str(exc), NEGATIVE, as_json)
-    verdict = _verdict(source, trusted, now, as_json)
+    if found.warning:
+        errors.print(f"warning: {found.warning}", style="yellow")
+    verdict = _verdict(source, found.trust_list, now, as_json)
     if as_json:
-        console.print_json(json.dumps(verdict.to_json(now=now), ensure_ascii=False))
+        answer = verdict.to_json(now=now)
+        answer["trust_list"]["source"] = found.source
+        answer["trust_list"]["stale"] = _stale(verdict, now)
+        console.print_json(json.dumps(answer, ensure_ascii=False))
     else:
-        print_verdict(verdict, now)
+        print_verdict(verdict, now, source=found.source)
     raise typer.Exit(OK if verdict.valid else NEGATIVE)
+
+
+def _stale(verdict: Verdict, now: dt.datetime) -> bool:
+    """Whether the trust list is older than a verifier should rely on."""
+    return now - verdict.trust_list_issued_at > STALE_AFTER
 
 
 def _stop(message: str, code: int, as_json: bool) -> NoReturn:
@@ -115,8 +139,13 @@ def _verdict(
     return verify_offline(qr_text, trusted, now=now)
 
 
-def print_verdict(verdict: Verdict, now: dt.datetime) -> None:
-    """Print a verdict for a person: the answer, the reasons, whose, what it shows."""
+def print_verdict(
+    verdict: Verdict, now: dt.datetime, *, source: str | None = None
+) -> None:
+    """Print a verdict for a person: the answer, the reasons, whose, what it shows.
+
+    ``source`` names where an offline verdict's trust list came from.
+    """
     zh, en = STATUS_TEXT.get(verdict.status, (verdict.status, verdict.status))
     lines = [
         f"{'✓' if verdict.valid else '✗'} {zh} {en}",
@@ -152,11 +181,17 @@ def print_verdict(verdict: Verdict, now: dt.datetime) -> None:
                 "  仅核验二维码所载内容，以此为准 Only what the QR carries is "
                 "verified: trust it over anything else printed"
             )
+        origin = f", from {source}" if source else ""
         lines.append(
             f"  信任列表 Trust list v{verdict.trust_list_version}, {age} 天前签发 "
-            f"issued {age} days ago; 离线核验，未查询撤销状态 checked offline, "
-            "revocation not checked"
+            f"issued {age} days ago{origin}; 离线核验，未查询撤销状态 "
+            "checked offline, revocation not checked"
         )
+        if _stale(verdict, now):
+            lines.append(
+                f"  信任列表已超过 {STALE_AFTER.days} 天，请更新 The trust list is "
+                f"over {STALE_AFTER.days} days old: refresh it with --trust-list-url"
+            )
     # Everything printed comes from the input: never read it as rich markup.
     style = "green" if verdict.valid else "red"
     console.print(lines[0], style=style)

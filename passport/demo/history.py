@@ -39,6 +39,7 @@ from passport.demo.choices import (
     evaluators,
     trainers,
 )
+from passport.demo.corrections import correction
 from passport.demo.names import Person, make_person
 from passport.demo.signing import signed_at
 from passport.guidance.calendar import add_years
@@ -193,6 +194,7 @@ class HistoryMaker:
             self._revoke_last_certificate(events)
         if at_work_first and item.code == ELDERLY_CARE_WORKER:
             events.extend(apprenticeship(self.seed, index, events, self.as_of))
+        events.extend(correction(self.seed, index, events, self.as_of))
         kept = [event for event in events if event["signed_at"] <= self.cutoff]
         kept.sort(key=lambda event: event["signed_at"])
         return person, kept

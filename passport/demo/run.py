@@ -52,6 +52,8 @@ from verify.trust import load_trust_list
 logger = logging.getLogger(__name__)
 
 WORKERS_PER_BATCH = 200
+_NAMING_KINDS = ("entry.revoked", "entry.corrected")
+"""Kinds that name an earlier entry by log index, filled in once it is logged."""
 # The generated histories start in 2018; the institutions' keys must cover them.
 ISSUER_KEYS_VALID_FROM = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
 PASSPORTS = 5
@@ -244,8 +246,9 @@ def _append_histories(
 ) -> None:
     """Sign and append every history in batches, then the revocations.
 
-    A revocation names its target's log index and leaf hash, known only once
-    the target is in the log; so revocations go last, in their own batch.
+    A revocation or a correction names its target's log index and leaf hash,
+    known only once the target is in the log; so they go last, in their own
+    batch.
     """
     revocations: list[dict[str, Any]] = []
     targets: dict[tuple[str, str, str], Entry | None] = {}
@@ -263,9 +266,14 @@ def _append_histories(
             for history, worker_id in zip(chunk, worker_ids, strict=True):
                 for draft in history.events:
                     event = {**draft, "worker_id": worker_id}
-                    if event["kind"] != "entry.revoked":
+                    if event["kind"] not in _NAMING_KINDS:
                         batch.append(sign(event))
                         continue
+                    if "corrected" in event:
+                        event["corrected"] = {
+                            **event["corrected"],
+                            "worker_id": worker_id,
+                        }
                     target = (
                         worker_id,
                         event.pop("target_issuer_id"),

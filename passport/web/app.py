@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
+from issuers.errors import NotRegistered, RegistryError
 from ledger.errors import LogBusy, ProofRequestError
 from ledger.store.engine import is_busy
 from passport.checktable import TableError
@@ -21,6 +22,7 @@ from passport.web import (
     credentials_api,
     guidance_api,
     imports_api,
+    issuers_api,
     log_api,
     lookup_api,
     page,
@@ -28,6 +30,7 @@ from passport.web import (
     worker_page,
     workers_api,
 )
+from passport.web.auth import Forbidden, Unauthenticated
 from passport.workers import IdentityConflict
 from schemas.api import Problem
 from schemas.identifiers import IdentifierError
@@ -56,6 +59,7 @@ def create_app(
     app.include_router(worker_page.router)
     app.include_router(imports_api.router)
     app.include_router(review_api.router)
+    app.include_router(issuers_api.router)
     app.include_router(page.router)
     _add_error_handlers(app)
     return app
@@ -76,6 +80,24 @@ def _add_error_handlers(app: FastAPI) -> None:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         return _problem(422, "malformed", f"{where}: {first['msg']}")
+
+    @app.exception_handler(Unauthenticated)
+    async def unauthenticated(_: Request, exc: Unauthenticated) -> JSONResponse:
+        reason = "invalid_token" if exc.invalid else "unauthenticated"
+        headers = {"WWW-Authenticate": exc.challenge()}
+        return _problem(401, reason, str(exc), **headers)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(_: Request, exc: Forbidden) -> JSONResponse:
+        return _problem(403, "forbidden", str(exc))
+
+    @app.exception_handler(NotRegistered)
+    async def not_registered(_: Request, exc: NotRegistered) -> JSONResponse:
+        return _problem(404, "not_found", str(exc))
+
+    @app.exception_handler(RegistryError)
+    async def registry_refused(_: Request, exc: RegistryError) -> JSONResponse:
+        return _problem(409, "registry_refused", str(exc))
 
     @app.exception_handler(IdentityConflict)
     async def conflict(_: Request, exc: IdentityConflict) -> JSONResponse:

@@ -127,6 +127,7 @@ def check_one(
     responses={
         200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}},
         413: {"model": Problem},
+        422: {"model": Problem, "description": "not a CSV or XLSX table of ours"},
         429: {"model": Problem},
     },
 )

@@ -1,16 +1,15 @@
 """W3C Verifiable Credentials over HTTP: a certificate's credential, status lists.
 
-Roles, once ``passport/web/auth.py`` has them: a credential is for the
-worker it is about and the authority (its subject is a pseudonymous worker
-id); a status list is public, since every verifier of any credential must
-fetch it and it names no one.
+Roles: a credential is for the worker it is about and the authority (its
+subject is a pseudonymous worker id); a status list is public, since every
+verifier of any credential must fetch it and it names no one.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 
 from passport.credentials import (
@@ -19,12 +18,14 @@ from passport.credentials import (
     worker_credentials,
 )
 from passport.service import Service
-from schemas.api import Problem
+from passport.tokens import Principal
+from passport.web.auth import PROBLEMS, check_worker, require
+from schemas.api import Problem, Role
 from schemas.events import MAX_SAFE_INTEGER
 
-# TODO: open to anyone for now; require the worker's own or the authority's
-# role on the two credential endpoints when passport/web/auth.py lands.
 router = APIRouter(prefix="/api/v1", tags=["credentials"])
+
+Holder = Annotated[Principal, Depends(require(Role.AUTHORITY, Role.WORKER))]
 
 VC_MEDIA_TYPE = "application/vc+ld+json"
 """The media type of a VC 2.0 document secured with an embedded proof."""
@@ -43,6 +44,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {VC_MEDIA_TYPE: {}}},
     404: {"model": Problem},
 }
+HOLDER_RESPONSES = {**RESPONSES, **PROBLEMS}
 
 
 @router.get("/credentials/status/{number}", responses=RESPONSES)
@@ -56,15 +58,26 @@ def read_status_list(
     return _vc(status_list_credential(_service(request), number))
 
 
-@router.get("/credentials/{log_index}", responses=RESPONSES)
+@router.get("/credentials/{log_index}", responses=HOLDER_RESPONSES)
 def read_credential(
-    request: Request, log_index: int = Path(ge=0, le=MAX_SAFE_INTEGER)
+    request: Request,
+    principal: Holder,
+    log_index: int = Path(ge=0, le=MAX_SAFE_INTEGER),
 ) -> JSONResponse:
     """The Open Badges 3.0 credential of the certificate or award at ``log_index``."""
-    return _vc(credential_for_entry(_service(request), log_index))
+    service = _service(request)
+    document = credential_for_entry(service, log_index)
+    check_worker(principal, service.log.entry(log_index).worker_id)
+    return _vc(document)
 
 
-@router.get("/workers/{worker_id}/credentials")
-def read_worker_credentials(worker_id: str, request: Request) -> list[dict[str, Any]]:
+@router.get(
+    "/workers/{worker_id}/credentials",
+    responses={**PROBLEMS, 404: {"model": Problem}, 422: {"model": Problem}},
+)
+def read_worker_credentials(
+    worker_id: str, request: Request, principal: Holder
+) -> list[dict[str, Any]]:
     """Every live (unrevoked) credential of a worker, in log order."""
+    check_worker(principal, worker_id)
     return worker_credentials(_service(request), worker_id)

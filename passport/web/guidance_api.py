@@ -7,7 +7,7 @@ import datetime as dt
 import io
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 
@@ -20,7 +20,9 @@ from passport.guidance import (
 from passport.guidance.evaluation import describe_evaluation, evaluation_guidance
 from passport.guidance.push import push_list, write_csv
 from passport.service import Service
-from schemas.api import Problem
+from passport.tokens import Principal
+from passport.web.auth import PROBLEMS, check_worker, require
+from schemas.api import Problem, Role
 
 router = APIRouter(prefix="/api/v1", tags=["guidance"])
 
@@ -37,11 +39,12 @@ def _problem(detail: str) -> JSONResponse:
 
 @router.get(
     "/workers/{worker_id}/guidance",
-    responses={404: {"model": Problem}, 422: {"model": Problem}},
+    responses={**PROBLEMS, 404: {"model": Problem}, 422: {"model": Problem}},
 )
 def read_guidance(
     worker_id: str,
     request: Request,
+    principal: Annotated[Principal, Depends(require(Role.AUTHORITY, Role.WORKER))],
     as_of: Annotated[
         dt.date | None, Query(description="the day to judge on (default today)")
     ] = None,
@@ -53,6 +56,7 @@ def read_guidance(
     day of eligibility; ``lines`` holds the text the CLI prints. ``notices``
     says why there is none: no records yet, or no edition in force on the day.
     """
+    check_worker(principal, worker_id)
     service = _service(request)
     service.identity(worker_id)
     day = as_of or dt.date.today()
@@ -77,13 +81,20 @@ def read_guidance(
     return JSONResponse(jsonable_encoder(body))
 
 
-@router.get("/guidance/push", responses={422: {"model": Problem}})
+@router.get(
+    "/guidance/push",
+    responses={**PROBLEMS, 422: {"model": Problem}},
+    dependencies=[Depends(require(Role.AUTHORITY))],
+)
 def read_push_list(
     request: Request,
     month: Annotated[str, Query(description="YYYY-MM, e.g. 2026-12")],
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> Response:
-    """Workers who became eligible for a higher level in ``month`` (等级晋升指引)."""
+    """Workers who became eligible for a higher level in ``month`` (等级晋升指引).
+
+    The authority's list: it names workers across every archive.
+    """
     try:
         rows = push_list(_service(request), month)
     except GuidanceError as exc:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
@@ -21,7 +21,9 @@ from passport.imports.importer import prepare_import
 from passport.imports.reading import RosterError
 from passport.imports.report import report_lines
 from passport.service import Service, utc_now_seconds
-from schemas.api import Problem
+from passport.tokens import Principal
+from passport.web.auth import PROBLEMS, check_issuer, require
+from schemas.api import Problem, Role
 
 router = APIRouter(prefix="/api/v1", tags=["imports"])
 
@@ -64,7 +66,7 @@ class ImportPrepared(BaseModel):
 @router.post(
     "/imports",
     response_model=ImportPrepared,
-    responses={413: {"model": Problem}, 422: {"model": Problem}},
+    responses={**PROBLEMS, 413: {"model": Problem}, 422: {"model": Problem}},
     openapi_extra={
         "requestBody": {
             "content": {"application/octet-stream": {"schema": {"type": "string"}}},
@@ -76,6 +78,7 @@ async def upload_roster(
     request: Request,
     kind: Annotated[ImportKind, Query()],
     issuer_id: Annotated[str, Query(min_length=3, max_length=64)],
+    principal: Annotated[Principal, Depends(require(Role.AUTHORITY, Role.ISSUER))],
 ) -> ImportPrepared | JSONResponse:
     """Upload a roster (the file's bytes as the body: .csv, tab-separated or .xlsx).
 
@@ -83,6 +86,7 @@ async def upload_roster(
     which nothing has appended yet; 422 when the file or its header cannot
     be read at all; 413 when it is larger than 64 MiB.
     """
+    check_issuer(principal, [issuer_id])
     data = await request.body()
     if len(data) > MAX_UPLOAD:
         return _problem(

@@ -25,7 +25,17 @@ from pydantic import BaseModel
 from passport.service import Service
 from schemas.events import MAX_SAFE_INTEGER
 
-router = APIRouter(prefix="/api/v1/log", tags=["log"])
+# Spelled out rather than ``{"model": Problem}``: FastAPI would list an error
+# of the plain-text endpoints as text/plain, yet every error body is JSON.
+_PROBLEM = {
+    "description": "the reason, as a Problem",
+    "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+    },
+}
+router = APIRouter(
+    prefix="/api/v1/log", tags=["log"], responses={404: _PROBLEM, 422: _PROBLEM}
+)
 
 
 class InclusionProof(BaseModel):

@@ -5,17 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from passport.review import ReviewError, list_flags, resolve_flag
 from passport.service import Service, utc_now_seconds
-from schemas.api import Problem
+from passport.web.auth import PROBLEMS, require
+from schemas.api import Problem, Role
 
-# TODO: no roles yet (as for the rest of the API): anyone who reaches these
-# endpoints can read and decide flags; deciding must become the authority's.
-router = APIRouter(prefix="/api/v1/review", tags=["review"])
+router = APIRouter(
+    prefix="/api/v1/review",
+    tags=["review"],
+    dependencies=[Depends(require(Role.AUTHORITY))],
+    responses={**PROBLEMS, 422: {"model": Problem}},
+)
 
 
 class FlagOut(BaseModel):

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from passport.erasure import MAX_REASON, AlreadyErased, erase_worker
 from passport.service import Service, utc_now_seconds
+from passport.tokens import Principal, Role
+from passport.web.auth import PROBLEMS, check_worker, require
 from passport.worker_links import MAX_LINK_DAYS, create_link, link_url
 from schemas.api import Problem
 
-# TODO: no authentication or roles yet (as for the rest of the API): anyone
-# who reaches this endpoint can erase a worker. Erasure must become an
-# authority role's act once roles exist.
 router = APIRouter(prefix="/api/v1", tags=["workers"])
 
 
@@ -58,12 +58,18 @@ def _service(request: Request) -> Service:
 @router.delete(
     "/workers/{worker_id}/identity",
     response_model=ErasureReceipt,
-    responses={404: {"model": Problem}, 409: {"model": Problem}},
+    responses={
+        **PROBLEMS,
+        404: {"model": Problem},
+        409: {"model": Problem},
+        422: {"model": Problem},
+    },
+    dependencies=[Depends(require(Role.AUTHORITY))],
 )
 def erase_identity(
     worker_id: str, body: ErasureRequest, request: Request
 ) -> ErasureReceipt | JSONResponse:
-    """Erase a worker's name and ID number; the log and its proofs stay valid.
+    """Erase a worker's name and ID number (the authority only); the log stays valid.
 
     The reason travels in the JSON body (``{"reason": "…"}``), not the query,
     so that it stays out of access logs. 200 with a receipt when erased, 404
@@ -90,12 +96,16 @@ def erase_identity(
 @router.post(
     "/workers/{worker_id}/links",
     status_code=status.HTTP_201_CREATED,
-    responses={404: {"model": Problem}},
+    responses={**PROBLEMS, 404: {"model": Problem}, 422: {"model": Problem}},
 )
 def create_worker_link(
-    worker_id: str, body: LinkRequest, request: Request
+    worker_id: str,
+    body: LinkRequest,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Role.AUTHORITY, Role.WORKER))],
 ) -> WorkerLink:
-    """A new link to the worker's own view; only its hash is kept."""
+    """A new link to the worker's own view (the worker or the authority asks)."""
+    check_worker(principal, worker_id)
     service = _service(request)
     token, expires_at = create_link(
         service, worker_id, days=body.days, now=utc_now_seconds()
