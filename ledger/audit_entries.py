@@ -18,6 +18,7 @@ encoding is checked again only to explain an entry that fails.
 from __future__ import annotations
 
 import json
+import logging
 import multiprocessing
 from collections.abc import Callable, Generator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -34,6 +35,8 @@ from ledger.entry import Entry, as_utc
 from ledger.errors import AuditFailure, EventRefused
 from ledger.store.engine import make_engine
 from ledger.store.tables import EntryRow
+
+logger = logging.getLogger(__name__)
 
 EntryCheck = Callable[[Entry, bytes], None]
 """Checks one entry's signature (over the given event bytes) and scope.
@@ -95,6 +98,7 @@ class EntryChecks:
         self._executor: ProcessPoolExecutor | None = None
         self._ahead = 2 * processes + 1
         if processes > 1 and database is not None:
+            logger.debug("entry checks in %s worker processes", processes)
             self._executor = ProcessPoolExecutor(
                 processes,
                 mp_context=multiprocessing.get_context("forkserver"),

@@ -10,6 +10,7 @@ row-value ``(level, node_index) IN (...)``.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
@@ -17,6 +18,8 @@ from sqlalchemy import Connection
 
 from ledger.errors import ProofRequestError
 from ledger.merkle import Node
+
+logger = logging.getLogger(__name__)
 
 
 def fetch_nodes(
@@ -89,6 +92,7 @@ class UpperNodes:
             for level, index, digest in connection.exec_driver_sql(query):
                 self._hashes[(period, (level, index))] = digest
             self._read_at[period] = max(size, 1)
+            logger.debug("kept %s upper tree nodes of period %s", len(self), period)
         found: dict[Node, bytes] = {}
         missing: list[Node] = []
         for node in set(nodes):
