@@ -102,8 +102,8 @@ def main() -> None:
         print(cpu_line("audit, processes=1", cpu_per_entry[1], baseline, unit="entry"))
         print(
             cpu_line(
-                "audit, processes=2, the auditing process alone (signatures "
-                "checked elsewhere)",
+                "audit, processes=2, the auditing process alone (each entry's own "
+                "checks in the workers)",
                 cpu_per_entry[2],
                 baseline,
                 unit="entry",

@@ -57,7 +57,7 @@ class AdmissionPool:
                 return
             result.set_result(
                 [
-                    Admitted(signed, answer) if isinstance(answer, bytes) else answer
+                    Admitted(signed, *answer) if isinstance(answer, tuple) else answer
                     for signed, answer in zip(batch, answers, strict=True)
                 ]
             )
@@ -77,10 +77,10 @@ def _start(policy_factory: PolicyFactory) -> None:
 
 def _admit_batch(
     plain: list[tuple[dict[str, Any], str, str]], now: dt.datetime
-) -> list[bytes | EventRefused]:
-    """In a worker: each event's hash when admitted, or why it was refused."""
+) -> list[tuple[bytes, bytes] | EventRefused]:
+    """In a worker: each event's hash and bytes when admitted, or why refused."""
     assert _policy is not None, "worker started without its policy"
-    answers: list[bytes | EventRefused] = []
+    answers: list[tuple[bytes, bytes] | EventRefused] = []
     for event, key_id, value in plain:
         # already validated as a SignedEvent by the process that sent it
         signed = SignedEvent.model_construct(
@@ -88,7 +88,8 @@ def _admit_batch(
             signature=EventSignature.model_construct(key_id=key_id, value=value),
         )
         try:
-            answers.append(admit(signed, _policy, now=now).event_hash)
+            admitted = admit(signed, _policy, now=now)
+            answers.append((admitted.event_hash, admitted.event_bytes))
         except EventRefused as refused:
             answers.append(refused)
     return answers

@@ -85,6 +85,8 @@ class Admitted:
 
     signed: SignedEvent
     event_hash: bytes
+    event_bytes: bytes
+    """The event's RFC 8785 bytes, which the issuer signed."""
 
     @property
     def event(self) -> dict[str, Any]:
@@ -141,7 +143,7 @@ def admit(signed: SignedEvent, policy: EventPolicy, *, now: dt.datetime) -> Admi
             "signed_in_future", f"signed_at: {event.signed_at:%Y-%m-%dT%H:%M:%SZ}"
         )
     policy.admit(signed, event, signed_bytes=signed_bytes, now=now)
-    return Admitted(signed, sha256(signed_bytes))
+    return Admitted(signed, sha256(signed_bytes), signed_bytes)
 
 
 def _first_difference(canonical: dict[str, Any], signed: dict[str, Any]) -> str:
@@ -271,10 +273,10 @@ def _new_entry(
         key_id=admitted.signed.signature.key_id,
         signature=admitted.signed.signature.value,
     )
-    leaf_data = entry.leaf_data
+    leaf_data = entry.encode_around(admitted.event_bytes)
     row = {
         "log_index": log_index,
-        "leaf_hash": merkle.leaf_hash(leaf_data),
+        "leaf_hash": entry.leaf_hash,
         "event_hash": admitted.event_hash,
         "worker_id": event["worker_id"],
         "worker_seq": entry.worker_seq,

@@ -8,8 +8,12 @@ The audit reads the log once, in index order, and stops at the first fault:
 2. Entries are numbered 0, 1, 2, … with no gap, and each row's leaf data
    says the same index; the lookup columns agree with the leaf data.
 3. The stored leaf hash is SHA-256(0x00 || leaf data) and the event hash is
-   the hash of the event's RFC 8785 bytes.
+   the hash of the event's RFC 8785 bytes, a slice of the leaf data.
 4. The event's signature, issuer key and accreditation check (``check``).
+
+Steps 2 to 4 concern one entry each and run in worker processes
+(``ledger/audit_entries.py``); this module keeps the order, the chains and
+the trees.
 5. Each worker's entries form one chain: sequence 0, 1, 2, … each naming
    the leaf hash of the one before.
 6. Each shard's tree rebuilt from its leaves has, at every checkpoint's
@@ -23,27 +27,30 @@ of these steps.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections import deque
 from collections.abc import Generator, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, select
 from sqlalchemy.exc import StatementError
 
 from ledger import merkle
-from ledger.audit_signatures import EntryCheck, SignatureChecks
+from ledger.audit_entries import (
+    CHUNK,
+    ChunkResult,
+    Database,
+    EntryCheck,
+    EntryChecks,
+    rows_in_order,
+)
 from ledger.audit_signed import SignedTrees, signed_trees
-from ledger.canonical import canonical_json, sha256
-from ledger.entry import Entry, as_utc
 from ledger.errors import AuditFailure
 from ledger.note import NoteVerifier
 from ledger.shards import Shard
-from ledger.store.tables import EntryRow, TreeNodeRow
+from ledger.store.tables import TreeNodeRow
 
 logger = logging.getLogger(__name__)
 
@@ -76,34 +83,29 @@ def audit(
     own (``ledger/shards.py``). ``witnessed`` are signed checkpoints kept
     outside the database (by a monitor, a passport holder, a copy the
     service writes): they catch a log rolled back together with its
-    checkpoints table. Signatures are checked in ``processes`` workers
+    checkpoints table. Each entry's own checks run in ``processes`` workers
     (default: one per core) once the log is large.
     """
     with (
         engine.connect() as connection,
         closing(_stored_nodes(connection)) as stored_nodes,
-        closing(_rows(connection)) as rows,
+        closing(rows_in_order(connection)) as rows,
     ):
         signed = signed_trees(connection, origin, verifiers, witnessed)
         if processes is None:
             large = signed.total() >= PARALLEL_FROM
             processes = (os.cpu_count() or 1) if large else 1
-        with SignatureChecks(check, processes=processes) as signatures:
+        database = Database.of(engine, connection) if processes > 1 else None
+        with EntryChecks(
+            engine, check, database=database, processes=processes
+        ) as entries:
             try:
                 sizes, workers = _walk(
-                    rows, _StoredNodes(stored_nodes), signed, signatures
+                    rows, _StoredNodes(stored_nodes), signed, entries
                 )
             except StatementError as exc:
                 # a value of the wrong type where bytes belong: changed by hand
                 raise AuditFailure(None, "unreadable table", str(exc.orig)) from exc
-            except AuditFailure as structural:
-                if structural.log_index is None:
-                    raise
-                earlier = signatures.first_failure(below=structural.log_index)
-                raise earlier or structural from None
-            failure = signatures.first_failure()
-            if failure is not None:
-                raise failure
     for shard in signed.shards:
         # a shard's size is read from its newest checkpoint: they must agree
         stored, size = signed.stored_size.get(shard.period, 0), sizes[shard.period]
@@ -130,16 +132,23 @@ def audit(
 
 
 def _walk(
-    rows: Iterator[Row[Any]],
+    rows: Iterator[Row[int, bytes, str, int]],
     stored: _StoredNodes,
     signed: SignedTrees,
-    signatures: SignatureChecks,
+    entries: EntryChecks,
 ) -> tuple[dict[int, int], int]:
-    """Steps 2-6 in log order; each shard's size, and the number of workers."""
+    """Steps 2-6 in log order; each shard's size, and the number of workers.
+
+    The steps that need no other entry come from ``entries``, chunk by
+    chunk; this process only compares indexes, follows chains and hashes
+    the trees.
+    """
     heads: dict[str, tuple[int, bytes]] = {}
     sizes: dict[int, int] = {}
     upcoming = deque(signed.shards)
     tree: _ShardRebuild | None = None
+    chunk = ChunkResult([], None)
+    chunk_start = 0
 
     def next_shard() -> _ShardRebuild:
         if tree is not None:
@@ -147,19 +156,23 @@ def _walk(
         shard = upcoming.popleft()
         return _ShardRebuild(shard, signed.roots.get(shard.period, {}), stored)
 
-    for position, row in enumerate(rows):
-        if row.log_index != position:
-            kind = "missing entry" if row.log_index > position else "reordered entry"
-            raise AuditFailure(position, kind, f"found index {row.log_index} next")
+    for position, (log_index, leaf_hash, worker_id, worker_seq) in enumerate(rows):
+        if log_index != position:
+            kind = "missing entry" if log_index > position else "reordered entry"
+            raise AuditFailure(position, kind, f"found index {log_index} next")
         while upcoming and position >= upcoming[0].first_position:
             tree = next_shard()
         if tree is None:
             raise AuditFailure(position, "inserted entry", "the log has no shard yet")
         tree.expect_leaf()
-        entry, event_bytes = _check_row(row)
-        signatures.add(entry, event_bytes, row.leaf_data)
-        _check_chain(entry, row.leaf_hash, heads)
-        tree.add(row.leaf_hash)
+        if position % CHUNK == 0:
+            chunk, chunk_start = entries.chunk(position), position
+        offset = position - chunk_start
+        if offset == len(chunk.prevs):
+            raise AuditFailure(*(chunk.failure or _unseen(position)))
+        link = (worker_seq, chunk.prevs[offset])
+        _check_chain(position, worker_id, link, leaf_hash, heads)
+        tree.add(leaf_hash)
     while upcoming:
         tree = next_shard()
     if tree is not None:
@@ -167,71 +180,27 @@ def _walk(
     return sizes, len(heads)
 
 
-def _rows(connection: Connection) -> Generator[Row[Any]]:
-    query = select(EntryRow.__table__).order_by(EntryRow.log_index)
-    with connection.execution_options(yield_per=2000).execute(query) as result:
-        yield from result
-
-
-def _check_row(row: Row[Any]) -> tuple[Entry, bytes]:
-    index = row.log_index
-    if not isinstance(row.leaf_data, bytes) or not isinstance(row.leaf_hash, bytes):
-        raise AuditFailure(index, "changed entry", "leaf data or hash is not bytes")
-    if merkle.leaf_hash(row.leaf_data) != row.leaf_hash:
-        raise AuditFailure(index, "changed entry", "leaf hash does not match leaf data")
-    try:
-        entry = Entry.from_json(json.loads(row.leaf_data))
-        canonical = entry.leaf_data
-        event_bytes = canonical_json(entry.event)
-    except (ValueError, KeyError, TypeError) as exc:
-        # CanonicalizationError is a ValueError too
-        raise AuditFailure(
-            index, "changed entry", f"leaf data unreadable: {exc!r}"
-        ) from exc
-    if canonical != row.leaf_data:
-        raise AuditFailure(index, "changed entry", "leaf data is not canonical")
-    if entry.log_index != index:
-        raise AuditFailure(
-            index, "reordered entry", f"leaf data says {entry.log_index}"
-        )
-    event = entry.event
-    stored = (
-        row.worker_id,
-        row.worker_seq,
-        row.issuer_id,
-        row.ref,
-        row.kind,
-        as_utc(row.logged_at),
-    )
-    claimed = (
-        event.get("worker_id"),
-        entry.worker_seq,
-        event.get("issuer_id"),
-        event.get("ref"),
-        event.get("kind"),
-        entry.logged_at,
-    )
-    if stored != claimed:
-        raise AuditFailure(index, "changed entry", "columns disagree with leaf data")
-    if sha256(event_bytes) != row.event_hash:
-        raise AuditFailure(
-            index, "changed entry", "event hash does not match the event"
-        )
-    return entry, event_bytes
+def _unseen(position: int) -> tuple[int, str, str]:
+    # the worker read fewer rows than this process: the table changed meanwhile
+    return (position, "missing entry", "the entry's own checks did not see it")
 
 
 def _check_chain(
-    entry: Entry, leaf_hash: bytes, heads: dict[str, tuple[int, bytes]]
+    index: int,
+    worker_id: str,
+    link: tuple[int, bytes | None],
+    leaf_hash: bytes,
+    heads: dict[str, tuple[int, bytes]],
 ) -> None:
-    head = heads.get(entry.worker_id)
-    expected_seq, expected_prev = (head[0] + 1, head[1]) if head else (0, None)
-    if (entry.worker_seq, entry.prev) != (expected_seq, expected_prev):
+    head = heads.get(worker_id)
+    expected = (head[0] + 1, head[1]) if head else (0, None)
+    if link != expected:
         raise AuditFailure(
-            entry.log_index,
+            index,
             "forked chain",
-            f"worker entry {entry.worker_seq} does not follow entry {expected_seq - 1}",
+            f"worker entry {link[0]} does not follow entry {expected[0] - 1}",
         )
-    heads[entry.worker_id] = (entry.worker_seq, leaf_hash)
+    heads[worker_id] = (link[0], leaf_hash)
 
 
 class _ShardRebuild:

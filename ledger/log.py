@@ -27,7 +27,7 @@ from ledger.note import NoteSigner
 from ledger.risk.screen import RiskScreen
 from ledger.shards import Shard, index_text, locate, period_of, shard_origin
 from ledger.store.engine import write_transaction
-from ledger.store.nodes import fetch_nodes
+from ledger.store.nodes import UpperNodes
 from ledger.store.shards import (
     all_shards,
     log_size,
@@ -62,6 +62,7 @@ class Log:
         self.signer = signer
         self.clock = clock
         self.risk = risk
+        self._upper_nodes = UpperNodes()
 
     def append(
         self, submissions: Sequence[SignedEvent], policy: EventPolicy
@@ -245,4 +246,4 @@ class Log:
                     f"tree_size: {tree_size} is beyond the size {size} of "
                     f"{shard.origin}"
                 )
-            return fetch_nodes(connection, shard.period, nodes)
+            return self._upper_nodes.fetch(connection, shard.period, size, nodes)

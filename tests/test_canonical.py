@@ -1,7 +1,8 @@
-"""The fast path of canonical_json writes exactly what rfc8785 writes."""
+"""What canonical_json and Entry.encode_around write is what rfc8785 writes."""
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 import rfc8785
 
 from ledger.canonical import canonical_json
+from ledger.entry import Entry
 
 # characters that RFC 8785 escapes, leaves alone, or orders differently
 AWKWARD = [
@@ -85,3 +87,25 @@ def test_values_outside_the_fast_domain_go_to_rfc8785(value: Any) -> None:
 def test_lone_surrogate_is_refused_as_rfc8785_does() -> None:
     with pytest.raises(rfc8785.CanonicalizationError):
         canonical_json({"a": "\ud800"})
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_leaf_built_around_the_event_bytes_is_the_leaf_encoded_whole(
+    seed: int,
+) -> None:
+    rng = random.Random(f"leaf/{seed}")
+    for n in range(200):
+        value = _value(rng, 1)
+        event = value if isinstance(value, dict) else {"value": value}
+        entry = Entry(
+            log_index=rng.choice([0, n, 2**40]),
+            logged_at=dt.datetime(2026, 1, 31, 8, 0, n % 60, n, tzinfo=dt.UTC),
+            worker_seq=n,
+            prev=rng.choice([None, bytes(range(32))]),
+            event=event,
+            key_id=str(_value(rng, 3)),
+            signature=rng.choice(AWKWARD) + "==",
+        )
+        whole = rfc8785.dumps(entry.to_json())
+        assert entry.encode_around(canonical_json(event)) == whole
+        assert entry.leaf_data == whole
