@@ -39,7 +39,7 @@ from passport.config import DEFAULT_ORIGIN, DEFAULT_VERIFY_URL, Settings
 from passport.db import open_database
 from passport.errors import ServiceError
 from passport.tables import PassportRow, WorkerIdentityRow
-from passport.workers import register_worker
+from passport.workers import mentions_name, register_worker
 from schemas.events import SignedEvent
 from schemas.trust import LogInfo, SignedTrustList, TrustList
 from verify.errors import VerificationError
@@ -350,7 +350,7 @@ class Service:
                     "erased_worker",
                     f"worker_id: {worker_id}'s personal data was erased",
                 )
-            elif _mentions(signed.event, name):
+            elif mentions_name(signed.event, name):
                 screened[index] = EventRefused(
                     "personal_data", "event: contains the worker's name"
                 )
@@ -498,19 +498,6 @@ def _has_service_keys(engine: Engine) -> bool:
             connection.execute(select(ServiceKeyRow.key_id).limit(1)).first()
             is not None
         )
-
-
-def _mentions(value: object, name: str | None) -> bool:
-    """Whether a JSON value holds ``name`` in any of its strings."""
-    if not name or len(name) < 2:
-        return False  # a one-character name would match ordinary words
-    if isinstance(value, str):
-        return name in value
-    if isinstance(value, dict):
-        return any(_mentions(v, name) for v in value.values())
-    if isinstance(value, list):
-        return any(_mentions(v, name) for v in value)
-    return False
 
 
 def utc_now_seconds() -> dt.datetime:

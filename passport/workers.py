@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
@@ -186,3 +186,31 @@ _IDENTITIES = Table(
 
 def _chunks(items: list[str], size: int) -> list[list[str]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def mentions_name(value: object, name: str | None) -> bool:
+    """Whether a JSON value holds ``name`` in any of its strings.
+
+    Both sides are compared NFKC-normalised and without whitespace, so that
+    spaced-out or full-width spellings of the name are found too.
+    """
+    wanted = _squeezed(name or "")
+    if len(wanted) < 2:
+        return False  # a one-character name would match ordinary words
+    return any(wanted in _squeezed(text) for text in _strings(value))
+
+
+def _squeezed(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def _strings(value: object) -> Iterator[str]:
+    """Every string inside a JSON value."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)

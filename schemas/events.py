@@ -29,18 +29,21 @@ from schemas.identifiers import (
     find_id_number,
 )
 
-WorkerId = Annotated[str, Field(pattern=WORKER_ID_PATTERN)]
-IssuerId = Annotated[str, Field(pattern=ISSUER_ID_PATTERN)]
-OccupationCode = Annotated[str, Field(pattern=OCCUPATION_CODE_PATTERN)]
-AbilityCode = Annotated[str, Field(pattern=ABILITY_CODE_PATTERN)]
-SkillLevel = Annotated[int, Field(ge=1, le=5)]
-
 
 def _no_id_number(value: str) -> str:
     # Events are public and permanent: an ID number must never enter one.
     if find_id_number(value) is not None:
         raise ValueError("must not contain a resident ID number")
     return value
+
+
+WorkerId = Annotated[str, Field(pattern=WORKER_ID_PATTERN)]
+IssuerId = Annotated[
+    str, Field(pattern=ISSUER_ID_PATTERN), AfterValidator(_no_id_number)
+]
+OccupationCode = Annotated[str, Field(pattern=OCCUPATION_CODE_PATTERN)]
+AbilityCode = Annotated[str, Field(pattern=ABILITY_CODE_PATTERN)]
+SkillLevel = Annotated[int, Field(ge=1, le=5)]
 
 
 def _plausible_date(value: dt.date) -> dt.date:
@@ -181,7 +184,9 @@ class CertificateIssued(_Event):
     occupation_code: OccupationCode | AbilityCode
     work_type: Text | None = None
     skill_level: SkillLevel | None = None
-    certificate_no: Annotated[str, Field(pattern=r"^[A-Z0-9]{8,32}$")]
+    certificate_no: Annotated[
+        str, Field(pattern=r"^[A-Z0-9]{8,32}$"), AfterValidator(_no_id_number)
+    ]
     issued_on: FactDate
 
     @model_validator(mode="after")
@@ -291,7 +296,12 @@ class InsurancePeriod(_Event):
     period_from: YearMonth
     period_to: YearMonth
     employer_uscc: (
-        Annotated[str, Field(pattern=r"^[0-9A-HJ-NP-RT-UW-Y]{18}$")] | None
+        Annotated[
+            str,
+            Field(pattern=r"^[0-9A-HJ-NP-RT-UW-Y]{18}$"),
+            AfterValidator(_no_id_number),
+        ]
+        | None
     ) = None
 
     @model_validator(mode="after")

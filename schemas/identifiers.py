@@ -11,6 +11,7 @@ import datetime as dt
 import operator
 import re
 import unicodedata
+from collections.abc import Iterator
 
 WORKER_ID_PATTERN = r"^[0-9a-f]{32}$"
 ISSUER_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,63}$"
@@ -82,18 +83,46 @@ def normalize_id_number(raw: str) -> str:
     return value
 
 
-_EMBEDDED_ID = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9A-Za-z])")
+# A run of digit groups, as ID numbers are also written: grouped 6-8-4 or
+# 6-4-4-4 with spaces, hyphens or dots between the groups.
+_DIGIT_RUN = re.compile(r"[0-9]+[Xx]?(?:[\s.\-\u2010-\u2015]{1,3}[0-9]+[Xx]?)*")
+_DIGIT_GROUP = re.compile(r"[0-9]+[Xx]?")
+_ALNUM = re.compile(r"[0-9A-Za-z]")
 
 
 def find_id_number(text: str) -> str | None:
-    """A valid resident ID number written inside ``text``, if there is one."""
-    for match in _EMBEDDED_ID.finditer(unicodedata.normalize("NFKC", text)):
+    """A valid resident ID number written inside ``text``, if there is one.
+
+    The number may be full-width, 15 or 18 characters, with a lowercase
+    ``x``, and split into groups by spaces, hyphens or dots; it is given
+    back without the separators.
+    """
+    for candidate in _candidates(unicodedata.normalize("NFKC", text)):
         try:
-            normalize_id_number(match.group())
+            normalize_id_number(candidate)
         except IdentifierError:
             continue
-        return match.group()
+        return candidate
     return None
+
+
+def _candidates(text: str) -> Iterator[str]:
+    """Whole digit groups joined to 15 or 18 characters.
+
+    A digit before or after, or a letter right after (as in a hash), makes
+    the digits part of something else.
+    """
+    for run in _DIGIT_RUN.finditer(text):
+        groups = list(_DIGIT_GROUP.finditer(text, run.start(), run.end()))
+        for first in range(len(groups)):
+            digits = ""
+            for group in groups[first:]:
+                digits += group.group()
+                after = text[group.end() : group.end() + 1]
+                if len(digits) in (15, 18) and not _ALNUM.fullmatch(after):
+                    yield digits
+                if len(digits) >= 18 or not digits[-1].isdigit():
+                    break  # too long, or a check character ended it
 
 
 def uscc_check_char(first17: str) -> str:

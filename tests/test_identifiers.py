@@ -121,6 +121,18 @@ def test_id_number_refuses_impossible_places_and_births(raw: str, message: str) 
         ("S000050000101245000001", None),  # a certificate number
         ("202403010001234", None),  # 15 digits but no province 20
         ("订单500103199003071238", None),  # wrong check character
+        ("职位 500103 19900307 1239", "500103199003071239"),
+        ("500103-1990-0307-1239号", "500103199003071239"),
+        ("500103.19900307.1239", "500103199003071239"),
+        ("500103 - 19900307 - 1239", "500103199003071239"),
+        ("１１０１０５ ４９１２３１００２", "110105491231002"),
+        ("证 11010519900101007x", "11010519900101007x"),
+        ("110105 1990 0101 007x", "11010519900101007x"),
+        ("2026-12-04 500103 19900307 1239", "500103199003071239"),
+        ("1 500103199003071239 2", "500103199003071239"),
+        ("9500103 19900307 1239", None),  # a digit before: part of more digits
+        ("500103 19900307 12397", None),  # the group runs on: 19 digits
+        ("500103199003071239ab", None),  # a letter after: part of a hash
     ],
 )
 def test_find_id_number_in_free_text(text: str, found: str | None) -> None:

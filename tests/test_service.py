@@ -208,6 +208,49 @@ def test_events_about_unknown_workers_or_naming_them_are_refused(
     assert service.log.size() == size
 
 
+@pytest.mark.parametrize(
+    "course",
+    ["吉 𠮷的护理培训", "吉\u3000𠮷", "护理 吉\t𠮷", "吉\u00a0𠮷"],
+)
+def test_events_naming_the_worker_spaced_or_full_width_are_refused(
+    service: Service, worker: str, issuers: dict[str, kit.Issuer], course: str
+) -> None:
+    size = service.log.size()
+    named = kit.enrolment(worker, "train-001", "S-3") | {"course": course}
+    [outcome] = service.submit([issuers["train"].sign(named)])
+    assert outcome.refused is not None
+    assert (outcome.refused.reason, outcome.refused.detail) == (
+        "personal_data",
+        "event: contains the worker's name",
+    )
+    assert "𠮷" not in outcome.refused.detail
+    assert service.log.size() == size
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "500103 19900307 1239",
+        "500103-1990-0307-1239",
+        "500103.1990.0307.1239",
+        "５００１０３１９９００３０７１２３９",
+        "500103900307123",
+    ],
+)
+def test_events_with_an_id_number_in_any_grouping_are_refused(
+    service: Service, worker: str, issuers: dict[str, kit.Issuer], written: str
+) -> None:
+    size = service.log.size()
+    event = kit.enrolment(worker, "train-001", "S-4") | {"course": f"学员 {written}"}
+    [outcome] = service.submit([issuers["train"].sign(event)])
+    assert outcome.refused is not None
+    assert (outcome.refused.reason, outcome.refused.detail) == (
+        "malformed",
+        "training.enrolled.course: Value error, must not contain a resident ID number",
+    )
+    assert service.log.size() == size
+
+
 def test_a_trust_list_altered_in_the_database_stops_the_service(
     service: Service, tmp_path: Path, passphrase: str
 ) -> None:
