@@ -26,6 +26,7 @@ from ledger.store.tables import EntryRow
 from passport.service import Service
 from passport.tables import WorkerIdentityRow
 from schemas.events import EventKind
+from schemas.text import unprintable_character
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +127,10 @@ def _malformed(number: str, name: str) -> str:
         return "name: empty"
     if len(name) > MAX_NAME:
         return f"name: expected at most {MAX_NAME} characters, got {len(name)}"
+    for field, value in (("certificate_no", number), ("name", name)):
+        problem = unprintable_character(value)
+        if problem is not None:
+            return f"{field}: {problem}"
     return ""
 
 

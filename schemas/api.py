@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.passport import MAX_PASSPORT_DAYS
+from schemas.text import PlainText
 
 
 class Role(StrEnum):
@@ -38,7 +39,7 @@ class WorkerRegistration(_Body):
     """A worker's identity, sent once to obtain the pseudonymous id."""
 
     id_number: str = Field(description="居民身份证号, 18 or 15 characters")
-    name: str = Field(min_length=1, max_length=100)
+    name: PlainText = Field(min_length=1, max_length=100)
 
 
 class WorkerRegistered(_Body):
@@ -110,8 +111,8 @@ class PassportRequest(_Body):
 class VerifyRequest(_Body):
     """A scanned QR text, and who is checking when they say so."""
 
-    qr: str = Field(max_length=2000)
-    verifier: str | None = Field(default=None, max_length=200)
+    qr: PlainText = Field(max_length=2000)
+    verifier: PlainText | None = Field(default=None, max_length=200)
 
 
 class Problem(_Body):

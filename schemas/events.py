@@ -28,6 +28,7 @@ from schemas.identifiers import (
     certificate_no_parts,
     find_id_number,
 )
+from schemas.text import PlainText
 
 
 def _no_id_number(value: str) -> str:
@@ -53,12 +54,12 @@ def _plausible_date(value: dt.date) -> dt.date:
 
 
 Reference = Annotated[
-    str,
+    PlainText,
     Field(min_length=1, max_length=64, pattern=r"^\S(.*\S)?$"),
     AfterValidator(_no_id_number),
 ]
 Text = Annotated[
-    str, Field(min_length=1, max_length=200), AfterValidator(_no_id_number)
+    PlainText, Field(min_length=1, max_length=200), AfterValidator(_no_id_number)
 ]
 FactDate = Annotated[dt.date, AfterValidator(_plausible_date)]
 EARLIEST_FACT = dt.date(1950, 1, 1)

@@ -219,3 +219,49 @@ def test_registering_an_id_under_another_name_is_a_409(
     )
     assert response.status_code == 409
     assert response.json()["reason"] == "identity_conflict"
+
+
+NUL_AT_1 = "character U+0000 (Cc) at 1 is a control or format character"
+
+
+def test_control_and_format_characters_are_refused_in_events(
+    client: TestClient, service: Service, worker: str, issuers: dict[str, kit.Issuer]
+) -> None:
+    size = service.log.size()
+    for field, value, where, offset in (
+        ("course", "a\u0000b", "course", 1),
+        ("course", "护理\u202e培训", "course", 2),
+        ("ref", "T\u200d9", "ref", 1),
+    ):
+        event = kit.enrolment(worker, "train-001", "T-9") | {field: value}
+        body = issuers["train"].sign(event).model_dump(mode="json")
+        response = client.post("/api/v1/events", json=body)
+        category = "Cc" if value[offset] == "\u0000" else "Cf"
+        assert response.status_code == 422
+        assert response.json()["reason"] == "malformed"
+        assert response.json()["detail"] == (
+            f"training.enrolled.{where}: Value error, character "
+            f"U+{ord(value[offset]):04X} ({category}) at {offset} is a control or "
+            f"format character"
+        )
+    assert service.log.size() == size
+
+
+def test_control_characters_are_refused_in_api_inputs(
+    client: TestClient, service: Service, worker: str
+) -> None:
+    page = client.get("/V/ABC", params={"org": "a\u0000\n\u001b"})
+    assert (page.status_code, page.json()) == (
+        422,
+        {"reason": "malformed", "detail": f"query.org: Value error, {NUL_AT_1}"},
+    )
+    verify = client.post("/api/v1/verify", json={"qr": "x", "verifier": "a\u0000"})
+    assert verify.json()["detail"] == f"body.verifier: Value error, {NUL_AT_1}"
+    erase = client.request(
+        "DELETE", f"/api/v1/workers/{worker}/identity", json={"reason": "P\u0000"}
+    )
+    assert (erase.status_code, erase.json()["detail"]) == (
+        422,
+        f"body.reason: Value error, {NUL_AT_1}",
+    )
+    assert service.identity(worker).erased_at is None

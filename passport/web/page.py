@@ -9,7 +9,7 @@ institution when the verifier gives it (``?org=``).
 from __future__ import annotations
 
 from importlib import resources
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -21,6 +21,7 @@ from passport.timefmt import china_minute, time_label
 from passport.verification import verify_online
 from passport.web.answers import answers
 from schemas.catalogue import load_catalogue
+from schemas.text import PlainText
 from verify.qrtext import QR_PATH
 
 router = APIRouter(include_in_schema=False)
@@ -73,7 +74,7 @@ def verification_page(
     payload: str,
     request: Request,
     lang: Literal["zh", "en"] = Query("zh"),
-    org: str = Query("", max_length=MAX_ORG),
+    org: Annotated[PlainText, Query(max_length=MAX_ORG)] = "",
 ) -> HTMLResponse:
     """The answer for the person who scanned the QR; the payload is case-sensitive."""
     return _page(request, payload, lang, org)

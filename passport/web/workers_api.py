@@ -15,6 +15,7 @@ from passport.tokens import Principal, Role
 from passport.web.auth import PROBLEMS, check_worker, require
 from passport.worker_links import MAX_LINK_DAYS, create_link, link_url
 from schemas.api import Problem
+from schemas.text import PlainText
 
 router = APIRouter(prefix="/api/v1", tags=["workers"])
 
@@ -24,7 +25,7 @@ class ErasureRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=MAX_REASON)
+    reason: PlainText = Field(min_length=1, max_length=MAX_REASON)
 
 
 class LinkRequest(BaseModel):
