@@ -25,6 +25,16 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class RequestBody(BaseModel):
+    """A request body: unknown fields refused, no value converted to another type.
+
+    Strict, so that ``"30"`` or ``true`` for a number is refused naming the
+    field rather than read as 30 or 1.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
 class SubmitResult(_Body):
     """What became of one submitted event."""
 
@@ -35,7 +45,7 @@ class SubmitResult(_Body):
     detail: str | None = None
 
 
-class WorkerRegistration(_Body):
+class WorkerRegistration(RequestBody):
     """A worker's identity, sent once to obtain the pseudonymous id."""
 
     id_number: str = Field(description="居民身份证号, 18 or 15 characters")
@@ -93,7 +103,7 @@ class ArchiveView(_Body):
     verifications: list[VerificationEntry] = []
 
 
-class PassportRequest(_Body):
+class PassportRequest(RequestBody):
     """What the worker chooses to show, and for how long."""
 
     # the same as schemas.passport.DEFAULT_SECTIONS: guidance only when listed
@@ -108,7 +118,7 @@ class PassportRequest(_Body):
     )
 
 
-class VerifyRequest(_Body):
+class VerifyRequest(RequestBody):
     """A scanned QR text, and who is checking when they say so."""
 
     qr: PlainText = Field(max_length=2000)

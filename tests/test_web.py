@@ -265,3 +265,61 @@ def test_control_characters_are_refused_in_api_inputs(
         f"body.reason: Value error, {NUL_AT_1}",
     )
     assert service.identity(worker).erased_at is None
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field", "message"),
+    [
+        (
+            "passports",
+            {"valid_days": "30"},
+            "valid_days",
+            "Input should be a valid integer",
+        ),
+        (
+            "passports",
+            {"valid_days": True},
+            "valid_days",
+            "Input should be a valid integer",
+        ),
+        (
+            "passports",
+            {"valid_days": 30.0},
+            "valid_days",
+            "Input should be a valid integer",
+        ),
+        ("links", {"days": "7"}, "days", "Input should be a valid integer"),
+        ("links", {"days": False}, "days", "Input should be a valid integer"),
+    ],
+)
+def test_request_bodies_are_strict_about_types(
+    client: TestClient,
+    worker: str,
+    path: str,
+    body: dict[str, object],
+    field: str,
+    message: str,
+) -> None:
+    response = client.post(f"/api/v1/workers/{worker}/{path}", json=body)
+    assert (response.status_code, response.json()) == (
+        422,
+        {"reason": "malformed", "detail": f"body.{field}: {message}"},
+    )
+
+
+def test_strict_bodies_still_take_well_typed_values(
+    client: TestClient, worker: str
+) -> None:
+    response = client.post(f"/api/v1/workers/{worker}/links", json={"days": 3})
+    assert response.status_code == 201
+    check = client.post(
+        "/api/v1/certificate-checks", json={"certificate_no": 1, "name": "吉𠮷"}
+    )
+    assert (
+        check.json()["detail"] == "body.certificate_no: Input should be a valid string"
+    )
+    worker_body = {"id_number": 360426199101010071, "name": "刘䶮"}
+    registered = client.post("/api/v1/workers", json=worker_body)
+    assert (
+        registered.json()["detail"] == "body.id_number: Input should be a valid string"
+    )

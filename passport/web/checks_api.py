@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from passport.checks import (
@@ -27,7 +27,7 @@ from passport.checks import (
 from passport.checktable import kind_of, read_table, write_table
 from passport.ratelimit import BucketSize, TokenBucket, retry_after
 from passport.service import Service
-from schemas.api import Problem
+from schemas.api import Problem, RequestBody
 
 router = APIRouter(prefix="/api/v1/certificate-checks", tags=["certificate checks"])
 
@@ -51,10 +51,8 @@ class CheckLimits:
     )
 
 
-class CertificateCheck(BaseModel):
+class CertificateCheck(RequestBody):
     """A certificate number and the name the institution holds for it."""
-
-    model_config = ConfigDict(extra="forbid")
 
     certificate_no: str = Field(max_length=MAX_CERTIFICATE_NO)
     name: str = Field(max_length=MAX_NAME)

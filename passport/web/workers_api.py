@@ -7,31 +7,27 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from passport.erasure import MAX_REASON, AlreadyErased, erase_worker
 from passport.service import Service, utc_now_seconds
 from passport.tokens import Principal, Role
 from passport.web.auth import PROBLEMS, check_worker, require
 from passport.worker_links import MAX_LINK_DAYS, create_link, link_url
-from schemas.api import Problem
+from schemas.api import Problem, RequestBody
 from schemas.text import PlainText
 
 router = APIRouter(prefix="/api/v1", tags=["workers"])
 
 
-class ErasureRequest(BaseModel):
+class ErasureRequest(RequestBody):
     """Why the worker's personal data is erased."""
-
-    model_config = ConfigDict(extra="forbid")
 
     reason: PlainText = Field(min_length=1, max_length=MAX_REASON)
 
 
-class LinkRequest(BaseModel):
+class LinkRequest(RequestBody):
     """How long the worker's link lasts."""
-
-    model_config = ConfigDict(extra="forbid")
 
     days: int = Field(default=7, ge=1, le=MAX_LINK_DAYS)
 
