@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -26,15 +27,16 @@ from ledger.store.tables import EntryRow
 from passport.service import Service
 from passport.tables import WorkerIdentityRow
 from schemas.events import EventKind
-from schemas.text import unprintable_character
+from schemas.identifiers import CERTIFICATE_NO_PATTERN
+from schemas.text import MAX_NAME, unprintable_character
 
 logger = logging.getLogger(__name__)
 
 _REVOKING_KINDS = (EventKind.ENTRY_REVOKED.value, EventKind.ENTRY_CORRECTED.value)
 _HOLDING_KINDS = (EventKind.CERTIFICATE_ISSUED.value, EventKind.ENTRY_CORRECTED.value)
 
-MAX_NAME = 64
-MAX_CERTIFICATE_NO = 32
+MAX_FIELD = 200
+"""The longest cell or field read at all; the real limits make it ``invalid``."""
 
 # Chinese first, English beside: the words for each result.
 RESULT_TEXT = {
@@ -118,19 +120,24 @@ def _answer(
 
 
 def _malformed(number: str, name: str) -> str:
-    """Step 3: what is wrong with a row, in terms of the row only."""
+    """Step 3: what is wrong with a row, in terms of the row only (zh / en)."""
     if not number:
-        return "certificate_no: empty"
-    if len(number) > MAX_CERTIFICATE_NO or not number.isascii():
-        return f"certificate_no: expected at most {MAX_CERTIFICATE_NO} ASCII characters"
+        return "证书编号为空 / certificate_no: empty"
+    if not re.fullmatch(CERTIFICATE_NO_PATTERN, number):
+        return (
+            "证书编号应为8至32位大写字母或数字 / certificate_no: expected 8 to 32 "
+            "capital letters and digits"
+        )
     if not name:
-        return "name: empty"
+        return "姓名为空 / name: empty"
     if len(name) > MAX_NAME:
-        return f"name: expected at most {MAX_NAME} characters, got {len(name)}"
-    for field, value in (("certificate_no", number), ("name", name)):
-        problem = unprintable_character(value)
-        if problem is not None:
-            return f"{field}: {problem}"
+        return (
+            f"姓名最多{MAX_NAME}个字符 / name: expected at most {MAX_NAME} "
+            f"characters, got {len(name)}"
+        )
+    problem = unprintable_character(name)
+    if problem is not None:
+        return f"姓名含控制字符或格式字符 / name: {problem}"
     return ""
 
 

@@ -58,10 +58,16 @@ def read_table(data: bytes, kind: TableKind) -> list[CheckRequest]:
         raise TableError("table: empty, expected a header row") from None
     positions = _positions(header)
     requests: list[CheckRequest] = []
+    blank = 0  # blank rows since the last filled one
     for number, row in enumerate(rows, start=2):
         if not any(cell.strip() for cell in row):
+            blank += 1
             continue
-        if len(requests) == MAX_ROWS:
+        # a blank row between filled ones keeps its place (and is ``invalid``),
+        # so result row n answers input row n; blank rows at the end are dropped
+        requests.extend([CheckRequest(certificate_no="", name="")] * blank)
+        blank = 0
+        if len(requests) >= MAX_ROWS:
             raise TableError(f"table: more than {MAX_ROWS} rows; split it")
         cells = [row[i] if i < len(row) else "" for i in positions]
         if any("\n" in cell for cell in cells):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from passport.tables import WorkerIdentityRow
 from schemas.identifiers import IdentifierError, normalize_id_number
+from schemas.text import MAX_NAME
 
 
 class IdentityConflict(IdentifierError):
@@ -36,10 +37,6 @@ def worker_id_for(id_number: str, pseudonym_key: bytes) -> str:
 def _pseudonym(normalised: str, pseudonym_key: bytes) -> str:
     digest = hmac.new(pseudonym_key, normalised.encode(), hashlib.sha256).digest()
     return digest[:16].hex()
-
-
-MAX_NAME = 32
-"""The longest name a passport prints (its QR holds the masked form)."""
 
 
 def check_name(raw: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.passport import MAX_PASSPORT_DAYS
-from schemas.text import PlainText
+from schemas.text import MAX_NAME, PlainText
 
 
 class Role(StrEnum):
@@ -49,7 +49,7 @@ class WorkerRegistration(RequestBody):
     """A worker's identity, sent once to obtain the pseudonymous id."""
 
     id_number: str = Field(description="居民身份证号, 18 or 15 characters")
-    name: PlainText = Field(min_length=1, max_length=100)
+    name: PlainText = Field(min_length=1, max_length=MAX_NAME)
 
 
 class WorkerRegistered(_Body):

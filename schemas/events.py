@@ -22,6 +22,7 @@ from pydantic import (
 
 from schemas.identifiers import (
     ABILITY_CODE_PATTERN,
+    CERTIFICATE_NO_PATTERN,
     ISSUER_ID_PATTERN,
     OCCUPATION_CODE_PATTERN,
     WORKER_ID_PATTERN,
@@ -186,7 +187,7 @@ class CertificateIssued(_Event):
     work_type: Text | None = None
     skill_level: SkillLevel | None = None
     certificate_no: Annotated[
-        str, Field(pattern=r"^[A-Z0-9]{8,32}$"), AfterValidator(_no_id_number)
+        str, Field(pattern=CERTIFICATE_NO_PATTERN), AfterValidator(_no_id_number)
     ]
     issued_on: FactDate
 

@@ -17,6 +17,7 @@ WORKER_ID_PATTERN = r"^[0-9a-f]{32}$"
 ISSUER_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,63}$"
 OCCUPATION_CODE_PATTERN = r"^[1-8]-[0-9]{2}-[0-9]{2}-[0-9]{2}$"
 ABILITY_CODE_PATTERN = r"^[0-9]{16}$"
+CERTIFICATE_NO_PATTERN = r"^[A-Z0-9]{8,32}$"
 
 _ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 _ID_CHECK = "10X98765432"

@@ -14,6 +14,8 @@ from typing import Annotated
 from pydantic import AfterValidator
 
 REFUSED_CATEGORIES = frozenset({"Cc", "Cf"})
+MAX_NAME = 32
+"""The longest name a passport prints, for registration and checks alike."""
 
 
 def unprintable_character(text: str) -> str | None:

@@ -105,8 +105,8 @@ def test_answers_reveal_nothing_beyond_the_question(
     ]
     assert results[3].revoked_on == "2025-01-01"
     assert [r.detail for r in results[6:]] == [
-        "certificate_no: empty",
-        "name: empty",
+        "证书编号为空 / certificate_no: empty",
+        "姓名为空 / name: empty",
     ]
     # a wrong name, an erased holder and an unknown number answer alike
     assert results[2].name == _name(3) and _name(1) not in repr(results[2])
@@ -227,6 +227,106 @@ def test_misses_are_limited_across_requests_and_within_a_batch(
         }
 
 
+NUMBER_FORMAT = (
+    "证书编号应为8至32位大写字母或数字 / certificate_no: expected 8 to 32 capital "
+    "letters and digits"
+)
+
+
+@pytest.mark.parametrize(
+    ("number", "name", "detail"),
+    [
+        ("abc", "吉𠮷", NUMBER_FORMAT),
+        ("s000050123456", "吉𠮷", NUMBER_FORMAT),  # lowercase
+        ("S00005-0123456", "吉𠮷", NUMBER_FORMAT),
+        ("S" * 33, "吉𠮷", NUMBER_FORMAT),
+        ("证书S000050123456", "吉𠮷", NUMBER_FORMAT),
+        (
+            _number(1),
+            "张" * 33,
+            "姓名最多32个字符 / name: expected at most 32 characters, got 33",
+        ),
+        (
+            _number(1),
+            "张\u200b明",
+            "姓名含控制字符或格式字符 / name: character U+200B (Cf) at 1 is a "
+            "control or format character",
+        ),
+    ],
+)
+def test_malformed_rows_are_invalid_with_the_reason(
+    service: Service, holders: list[str], number: str, name: str, detail: str
+) -> None:
+    with _client(service) as client:
+        response = client.post(
+            "/api/v1/certificate-checks", json={"certificate_no": number, "name": name}
+        )
+    assert (response.status_code, response.json()) == (
+        200,
+        {"result": "invalid", "detail": detail, "revoked_on": None},
+    )
+
+
+def test_the_name_limit_is_the_one_registration_uses(service: Service) -> None:
+    from passport.workers import check_name
+    from schemas.identifiers import IdentifierError
+
+    assert check_name("张" * 32) == "张" * 32
+    with pytest.raises(IdentifierError, match="^name: expected 1 to 32 characters"):
+        check_name("张" * 33)
+    with _client(service) as client:
+        response = client.post(
+            "/api/v1/workers", json={"id_number": _id_number(1), "name": "张" * 33}
+        )
+    assert response.json()["detail"] == (
+        "body.name: String should have at most 32 characters"
+    )
+
+
+def test_blank_rows_of_a_batch_come_back_invalid_in_place(
+    service: Service, holders: list[str]
+) -> None:
+    table = (
+        f"证书编号,姓名\n{_number(1)},{_name(1)}\n,\n \t, \n{_number(3)},{_name(3)}"
+        f"\n{_number(5)},王小二\n,\n\n"
+    ).encode()
+    rows = read_table(table, "csv")
+    assert len(rows) == 5  # the two blank rows at the end are dropped
+    with _client(service) as client:
+        response = client.post("/api/v1/certificate-checks/batch", content=table)
+    out = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [(r[0], r[2], r[3]) for r in out[1:]] == [
+        (_number(1), "match", "一致：证书有效"),
+        ("", "invalid", "证书编号为空 / certificate_no: empty"),
+        ("", "invalid", "证书编号为空 / certificate_no: empty"),
+        (_number(3), "match", "一致：证书有效"),
+        (_number(5), "no_match", "不一致：无此证书或姓名不符"),
+    ]
+
+
+def test_retry_after_is_the_time_until_the_next_token(
+    service: Service, holders: list[str]
+) -> None:
+    now = [1000.0]
+    bucket = TokenBucket(BucketSize(capacity=2, rate=0.5), clock=lambda: now[0])
+    body = {"certificate_no": _number(1), "name": _name(1)}
+    with _client(service, CheckLimits(requests=bucket)) as client:
+        assert [
+            client.post("/api/v1/certificate-checks", json=body).status_code
+            for _ in range(2)
+        ] == [200, 200]
+        waits = []
+        for elapsed in (0.0, 0.5, 1.2, 1.9):
+            now[0] = 1000.0 + elapsed
+            response = client.post("/api/v1/certificate-checks", json=body)
+            assert response.status_code == 429
+            waits.append(response.headers["retry-after"])
+        # one token every 2 s: 2.0, 1.5, 0.8 and 0.1 s left, in whole seconds up
+        assert waits == ["2", "2", "1", "1"]
+        now[0] = 1002.0
+        assert client.post("/api/v1/certificate-checks", json=body).status_code == 200
+
+
 def test_limit_misses_withholds_everything_after_the_budget() -> None:
     from passport.checks import CheckResult
 
@@ -274,7 +374,7 @@ def test_gb18030_csv_and_formula_cells(service: Service) -> None:
     assert rows == [CheckRequest("=1+1", "张三")]
     [result] = check_certificates(service, rows)
     table = write_table([result], "csv").decode("utf-8-sig")
-    assert "'=1+1,张三,no_match" in table
+    assert "'=1+1,张三,invalid,证书编号应为" in table
 
 
 def test_bad_table_over_http_is_a_422(service: Service) -> None:
@@ -300,6 +400,11 @@ def test_cli_checks_one_and_a_batch(
     assert one.output.startswith("match: 一致：证书有效 / match")
     wrong = runner.invoke(cli, ["check", "certificate", _number(5), _name(6), *where])
     assert wrong.exit_code == 1 and wrong.output.startswith("no_match:")
+    empty = runner.invoke(cli, ["check", "certificate", _number(5), "", *where])
+    assert (empty.exit_code, empty.output) == (
+        1,
+        "invalid: 输入有误 / invalid input (姓名为空 / name: empty)\n",
+    )
     table = tmp_path / "list.csv"
     table.write_text(f"证书编号,姓名\n{_number(5)},{_name(5)}\n", encoding="utf-8")
     out = tmp_path / "result.csv"

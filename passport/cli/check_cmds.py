@@ -36,13 +36,15 @@ def certificate(
     home: HomeOption = None,
 ) -> None:
     """Check one certificate number against a name; exits 1 unless they match."""
-    from passport.checks import CheckRequest, check_certificates, with_text
+    from passport.checks import RESULT_TEXT, CheckRequest, check_certificates
 
     with closing(open_service(db, home)) as service, usage_errors():
         [result] = check_certificates(service, [CheckRequest(certificate_no, name)])
-    zh, en = with_text(result).detail, with_text(result, english=True).detail
+    zh, en = RESULT_TEXT[result.result]
     revoked = f" ({result.revoked_on})" if result.revoked_on else ""
-    console.print(f"{result.result}: {zh}{revoked} / {en}")
+    # an invalid row's own detail already says what is wrong, zh / en
+    problem = f" ({result.detail})" if result.detail else ""
+    console.print(f"{result.result}: {zh}{revoked} / {en}{problem}")
     if result.result != "match":
         raise typer.Exit(NEGATIVE)
 

@@ -16,8 +16,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from passport.checks import (
-    MAX_CERTIFICATE_NO,
-    MAX_NAME,
+    MAX_FIELD,
     MISSES,
     CheckRequest,
     check_certificates,
@@ -54,8 +53,8 @@ class CheckLimits:
 class CertificateCheck(RequestBody):
     """A certificate number and the name the institution holds for it."""
 
-    certificate_no: str = Field(max_length=MAX_CERTIFICATE_NO)
-    name: str = Field(max_length=MAX_NAME)
+    certificate_no: str = Field(max_length=MAX_FIELD)
+    name: str = Field(max_length=MAX_FIELD)
 
 
 class CertificateAnswer(BaseModel):
