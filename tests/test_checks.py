@@ -272,7 +272,7 @@ def test_the_name_limit_is_the_one_registration_uses(service: Service) -> None:
     from schemas.identifiers import IdentifierError
 
     assert check_name("张" * 32) == "张" * 32
-    with pytest.raises(IdentifierError, match="^name: expected 1 to 32 characters"):
+    with pytest.raises(IdentifierError, match=r"^name: expected 1 to 32 characters"):
         check_name("张" * 33)
     with _client(service) as client:
         response = client.post(

@@ -76,16 +76,40 @@ def test_link_opens_archive_form_and_log(
     assert "Who checked my passports" in english.text
 
 
-def test_bad_choices_in_the_form_are_a_422_page(
-    client: TestClient, service: Service, worker: str
+@pytest.mark.parametrize(
+    ("form", "error"),
+    [
+        (
+            {"section": "certificates", "days": "abc"},
+            "有效天数应为整数 / days: expected a whole number, got &#39;abc&#39;",
+        ),
+        ({"days": "0"}, "有效天数应为1至3660天 / days: expected 1 to 3660, got 0"),
+        ({"days": "３０"}, "有效天数应为整数 / days: expected a whole number"),
+        (
+            {"section": "bogus"},
+            "展示内容无此选项 / section: unknown &#39;bogus&#39;",
+        ),
+        (
+            {"language": "fr"},
+            "语言应为 zh 或 en / language: expected zh or en, got &#39;fr&#39;",
+        ),
+    ],
+)
+def test_a_bad_field_gives_the_form_again_and_the_link_still_works(
+    client: TestClient,
+    service: Service,
+    worker: str,
+    form: dict[str, str],
+    error: str,
 ) -> None:
     token, _ = create_link(service, worker, days=1, now=utc_now())
-    bad = client.post(f"/w/{token}/passport", data={"days": "0", "section": "x"})
+    bad = client.post(f"/w/{token}/passport", data=form)
     assert bad.status_code == 422
-    assert "sections: unknown &#39;x&#39;" in bad.text
-    days = client.post(f"/w/{token}/passport", data={"days": "ten"})
-    assert days.status_code == 422
-    assert "days: expected a whole number, got &#39;ten&#39;" in days.text
+    assert f'<p class="error" id="form-error" role="alert">{error}' in bad.text
+    assert "链接无效或已过期" not in bad.text
+    assert f'action="/w/{token}/passport"' in bad.text and "吉𠮷" in bad.text
+    good = client.post(f"/w/{token}/passport", data={"days": "30"})
+    assert good.headers["content-type"] == "application/pdf"
 
 
 def test_unknown_expired_and_erased_links_open_nothing(

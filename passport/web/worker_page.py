@@ -16,6 +16,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
 
 from ledger.entry import as_utc
 from ledger.log import utc_now
@@ -105,11 +106,23 @@ def worker_view(
     token: str, request: Request, lang: Literal["zh", "en"] = Query("zh")
 ) -> HTMLResponse:
     """The worker's archive, the passport form and the verification log."""
-    service = _service(request)
     try:
-        worker_id = open_link(service, token, now=utc_now())
+        worker_id = open_link(_service(request), token, now=utc_now())
     except LinkRefused as exc:
         return _refused(request, exc, lang)
+    return _view(request, worker_id, lang)
+
+
+def _view(
+    request: Request,
+    worker_id: str,
+    lang: str,
+    *,
+    form_error: str = "",
+    status: int = 200,
+) -> HTMLResponse:
+    """The worker's page, with what was wrong in the form when it came back."""
+    service = _service(request)
     english = lang == "en"
     identity = service.identity(worker_id)
     issuers = {i.issuer_id: i.name for i in service.trust_list().issuers}
@@ -134,15 +147,51 @@ def worker_view(
             "languages": LANGUAGES,
             "max_days": MAX_PASSPORT_DAYS,
             "time_label": time_label(english=english),
-            "path": request.url.path,
+            "path": request.url.path.removesuffix("/passport"),
+            "form_error": form_error,
         },
+        status_code=status,
         headers=PRIVATE,
+    )
+
+
+class FormError(ValueError):
+    """A field of the passport form that cannot be used, in Chinese and English."""
+
+
+def _options(form: FormData) -> PassportOptions:
+    """The worker's choices from the form; FormError naming the field if unfit."""
+    sections = [str(s) for s in form.getlist("section")]
+    unknown = sorted(set(sections) - set(SECTIONS))
+    if unknown:
+        raise FormError(f"展示内容无此选项 / section: unknown {unknown[0][:20]!r}")
+    language = str(form.get("language", "zh"))
+    if language not in LANGUAGES:
+        raise FormError(
+            f"语言应为 zh 或 en / language: expected zh or en, got {language[:20]!r}"
+        )
+    days = str(form.get("days", "90")).strip()
+    if not days.isascii() or not days.isdigit():
+        raise FormError(
+            f"有效天数应为整数 / days: expected a whole number, got {days[:20]!r}"
+        )
+    if not 1 <= int(days) <= MAX_PASSPORT_DAYS:
+        raise FormError(
+            f"有效天数应为1至{MAX_PASSPORT_DAYS}天 / days: expected 1 to "
+            f"{MAX_PASSPORT_DAYS}, got {int(days)}"
+        )
+    return PassportOptions(
+        sections=frozenset(sections), valid_days=int(days), language=language
     )
 
 
 @router.post("/w/{token}/passport", response_class=Response)
 async def worker_passport(token: str, request: Request) -> Response:
-    """Issue a passport with the worker's choices from the form; the PDF downloads."""
+    """Issue a passport with the worker's choices from the form; the PDF downloads.
+
+    A field that cannot be used gives the page again with the reason; only a
+    bad or expired token says that the link does not work.
+    """
     service = _service(request)
     form = await request.form()
     lang = "en" if form.get("ui") == "en" else "zh"
@@ -150,16 +199,12 @@ async def worker_passport(token: str, request: Request) -> Response:
         worker_id = open_link(service, token, now=utc_now())
     except LinkRefused as exc:
         return _refused(request, exc, lang)
-    days = str(form.get("days", "90"))
+    try:
+        options = _options(form)
+    except FormError as exc:
+        return _view(request, worker_id, lang, form_error=str(exc), status=422)
     pdf = io.BytesIO()
     try:
-        if not days.isdigit():
-            raise ServiceError(f"days: expected a whole number, got {days[:20]!r}")
-        options = PassportOptions(
-            sections=frozenset(str(s) for s in form.getlist("section")),
-            valid_days=int(days),
-            language=str(form.get("language", "zh")),
-        )
         view = issue_passport(service, worker_id, out=pdf, options=options)
     except ServiceError as exc:
         return _refused(request, exc, lang, status=422)
