@@ -210,20 +210,28 @@ def test_vc_verify_negative_answers_and_usage_errors(
     assert "cannot read nowhere.json" in missing.stderr
 
 
-def test_vc_verify_without_a_trust_list_checks_a_credential_made_elsewhere() -> None:
+def test_vc_verify_without_a_trust_list_is_a_negative_answer() -> None:
     sample = Path(__file__).parent / "data" / "ob3" / "samples"
     simple = _skillpass(
         "vc", "verify", str(sample / "1edtech-validator_ob30_simple.json")
     )
-    assert simple.returncode == 0, simple.stderr
-    assert (
-        "✓ 签名有效，签发方未核验 Signatures valid, issuer unchecked" in simple.stdout
-    )
+    assert simple.returncode == 1, simple.stderr
+    assert simple.stdout.splitlines()[:2] == [
+        "✗ 未经信任列表核验 Not verified against a trust list",
+        "  原因 reason [issuer_unchecked]: 签名有效，但签发方未核验 signatures "
+        "valid, but issuer: no trust list given, so whoever signed may have "
+        "written any issuer name; verify with --trust-list",
+    ]
     assert "Example Corp https://example.com/issuers/876543" in simple.stdout
     assert "无撤销状态项 The credential has no status entry" in simple.stdout
     revoked = sample / "1edtech-validator_ob30_bsl_credential-status-revoked.json"
     unchecked = _skillpass("vc", "verify", str(revoked), "--json")
-    assert unchecked.returncode == 0
-    assert _json_out(unchecked)["status_unchecked"] == [
+    assert unchecked.returncode == 1
+    verdict = _json_out(unchecked)
+    assert (verdict["valid"], [r["code"] for r in verdict["reasons"]]) == (
+        False,
+        ["issuer_unchecked"],
+    )
+    assert verdict["status_unchecked"] == [
         json.loads(revoked.read_text())["credentialStatus"]["statusListCredential"]
     ]

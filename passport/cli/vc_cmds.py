@@ -69,7 +69,10 @@ def verify(
         Path | None,
         typer.Option(
             "--trust-list",
-            help="The signed trust-list file; without it the issuer is not checked.",
+            help=(
+                "The signed trust-list file; without it the issuer is not "
+                "checked and the answer is negative (exit 1)."
+            ),
         ),
     ] = None,
     status_list: StatusListOption = None,
@@ -82,8 +85,9 @@ def verify(
     """Check a credential offline: exit 0 if valid, 1 if not, 2 on bad input.
 
     Without ``--trust-list`` a credential made elsewhere can be checked too:
-    its proofs, that their keys are its issuer's, its dates and status; the
-    answer then says that the issuer itself was not checked.
+    its proofs, that their keys are its issuer's, its dates and status; but
+    anyone can sign under any issuer name, so the answer is then negative
+    (exit 1, ``issuer_unchecked``): not verified against a trust list.
     """
     verify_file(
         file,
@@ -109,6 +113,7 @@ def verify_file(
     2. The credential and the status lists are read as JSON (else exit 2);
        without ``--status-list``, the ``status-*.json`` beside the file.
     3. ``verify_credential`` answers; any reason it gives is exit 1.
+    4. Without a trust list the issuer is unchecked: exit 1 all the same.
     """
     # JSON-LD processing is loaded only by the commands that need it.
     from verify.credential import verify_credential
@@ -160,14 +165,23 @@ def _age(trusted: TrustList | None, now: dt.datetime) -> str:
     )
 
 
+UNCHECKED_ISSUER = (
+    "issuer: no trust list given, so whoever signed may have written any "
+    "issuer name; verify with --trust-list"
+)
+
+
 def _report_valid(
     check: CredentialCheck, trusted: TrustList | None, now: dt.datetime, as_json: bool
 ) -> NoReturn:
+    code = OK if trusted is not None else NEGATIVE
     if as_json:
+        unchecked = [{"code": "issuer_unchecked", "message": UNCHECKED_ISSUER}]
         console.print_json(
             json.dumps(
                 {
-                    "valid": True,
+                    "valid": trusted is not None,
+                    "reasons": [] if trusted is not None else unchecked,
                     "credential_id": check.credential_id,
                     "issuer": check.issuer_id,
                     "trusted_as": check.trusted_as,
@@ -179,10 +193,16 @@ def _report_valid(
                 ensure_ascii=False,
             )
         )
-        raise typer.Exit(OK)
+        raise typer.Exit(code)
     suites = ", ".join(p.cryptosuite for p in check.proofs)
     if trusted is None:
-        console.print("✓ 签名有效，签发方未核验 Signatures valid, issuer unchecked")
+        console.print(
+            "✗ 未经信任列表核验 Not verified against a trust list", style="red"
+        )
+        console.print(
+            "  原因 reason [issuer_unchecked]: 签名有效，但签发方未核验 "
+            f"signatures valid, but {UNCHECKED_ISSUER}"
+        )
     else:
         console.print("✓ 有效 Valid", style="green")
     console.print(f"  凭证 Credential: {check.credential_id}")
@@ -200,7 +220,7 @@ def _report_valid(
     else:
         console.print("  无撤销状态项 The credential has no status entry")
     console.print(f"  {_age(trusted, now)}")
-    raise typer.Exit(OK)
+    raise typer.Exit(code)
 
 
 def _report_refused(
