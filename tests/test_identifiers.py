@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
+from schemas.events import parse_event
 from schemas.identifiers import (
     IdentifierError,
     certificate_no_parts,
@@ -13,6 +15,7 @@ from schemas.identifiers import (
     normalize_id_number,
     uscc_check_char,
 )
+from tests import kit
 
 # verified by hand against the standard's weights in domain/FACTS.md §3.1
 ID_NUMBERS = ["11010519491231002X", "360426199101010071", "120103198806018241"]
@@ -137,3 +140,35 @@ def test_id_number_refuses_impossible_places_and_births(raw: str, message: str) 
 )
 def test_find_id_number_in_free_text(text: str, found: str | None) -> None:
     assert find_id_number(text) == found
+
+
+@pytest.mark.parametrize(
+    ("event", "where"),
+    [
+        (
+            kit.certificate(kit.WORKER_A, "eval-001", "X")
+            | {"certificate_type": "special_ability", "skill_level": None}
+            | {"occupation_code": "1234567890123456"}
+            | {"certificate_no": "500103199003071239"},
+            "certificate.issued.certificate_no",
+        ),
+        (
+            kit.enrolment(kit.WORKER_A, "train-001", "X")
+            | {"work_type": "500103-1990-0307-1239"},
+            "training.enrolled.work_type",
+        ),
+        (
+            kit.enrolment(kit.WORKER_A, "500103-19900307-1239", "X"),
+            "training.enrolled.issuer_id",
+        ),
+    ],
+)
+def test_id_numbers_are_refused_in_every_field_that_can_hold_one(
+    event: dict[str, object], where: str
+) -> None:
+    event = {k: v for k, v in event.items() if v is not None}
+    with pytest.raises(ValidationError) as caught:
+        parse_event(event)
+    [error] = caught.value.errors()
+    assert ".".join(str(p) for p in error["loc"]) == where
+    assert error["msg"] == "Value error, must not contain a resident ID number"
