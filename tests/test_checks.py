@@ -267,7 +267,9 @@ def test_malformed_rows_are_invalid_with_the_reason(
     )
 
 
-def test_the_name_limit_is_the_one_registration_uses(service: Service) -> None:
+def test_the_name_limit_is_the_one_registration_uses(
+    service: Service, authority_token: str
+) -> None:
     from passport.workers import check_name
     from schemas.identifiers import IdentifierError
 
@@ -276,7 +278,9 @@ def test_the_name_limit_is_the_one_registration_uses(service: Service) -> None:
         check_name("张" * 33)
     with _client(service) as client:
         response = client.post(
-            "/api/v1/workers", json={"id_number": _id_number(1), "name": "张" * 33}
+            "/api/v1/workers",
+            json={"id_number": _id_number(1), "name": "张" * 33},
+            headers={"Authorization": f"Bearer {authority_token}"},
         )
     assert response.json()["detail"] == (
         "body.name: String should have at most 32 characters"

@@ -83,14 +83,24 @@ def test_link_opens_archive_form_and_log(
             {"section": "certificates", "days": "abc"},
             "有效天数应为整数 / days: expected a whole number, got &#39;abc&#39;",
         ),
-        ({"days": "0"}, "有效天数应为1至3660天 / days: expected 1 to 3660, got 0"),
-        ({"days": "３０"}, "有效天数应为整数 / days: expected a whole number"),
+        (
+            {"section": "training", "days": "0"},
+            "有效天数应为1至3660天 / days: expected 1 to 3660, got 0",
+        ),
+        (
+            {"section": "training", "days": "３０"},
+            "有效天数应为整数 / days: expected a whole number",
+        ),
         (
             {"section": "bogus"},
             "展示内容无此选项 / section: unknown &#39;bogus&#39;",
         ),
         (
-            {"language": "fr"},
+            {"days": "30"},
+            "请至少选择一项展示内容 / section: none chosen; show at least one",
+        ),
+        (
+            {"section": "training", "language": "fr"},
             "语言应为 zh 或 en / language: expected zh or en, got &#39;fr&#39;",
         ),
     ],
@@ -108,8 +118,10 @@ def test_a_bad_field_gives_the_form_again_and_the_link_still_works(
     assert f'<p class="error" id="form-error" role="alert">{error}' in bad.text
     assert "链接无效或已过期" not in bad.text
     assert f'action="/w/{token}/passport"' in bad.text and "吉𠮷" in bad.text
-    good = client.post(f"/w/{token}/passport", data={"days": "30"})
-    assert good.headers["content-type"] == "application/pdf"
+    good = client.post(
+        f"/w/{token}/passport", data={"section": "certificates", "days": "30"}
+    )
+    assert good.headers["content-type"] == "application/pdf", good.text
 
 
 def test_unknown_expired_and_erased_links_open_nothing(

@@ -162,6 +162,10 @@ class FormError(ValueError):
 def _options(form: FormData) -> PassportOptions:
     """The worker's choices from the form; FormError naming the field if unfit."""
     sections = [str(s) for s in form.getlist("section")]
+    if not sections:
+        raise FormError(
+            "请至少选择一项展示内容 / section: none chosen; show at least one"
+        )
     unknown = sorted(set(sections) - set(SECTIONS))
     if unknown:
         raise FormError(f"展示内容无此选项 / section: unknown {unknown[0][:20]!r}")
