@@ -323,3 +323,17 @@ def test_strict_bodies_still_take_well_typed_values(
     assert (
         registered.json()["detail"] == "body.id_number: Input should be a valid string"
     )
+
+
+def test_review_resolutions_are_strict_and_plain_text(client: TestClient) -> None:
+    body = {"decision": "dismissed", "note": "ok\u001b[31m", "reviewer": "王审核"}
+    escape = client.post("/api/v1/review/flags/1/resolution", json=body)
+    assert (escape.status_code, escape.json()["detail"]) == (
+        422,
+        "body.note: Value error, character U+001B (Cc) at 2 is a control or "
+        "format character",
+    )
+    number = client.post(
+        "/api/v1/review/flags/1/resolution", json=body | {"note": "ok", "reviewer": 7}
+    )
+    assert number.json()["detail"] == "body.reviewer: Input should be a valid string"

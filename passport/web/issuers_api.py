@@ -20,6 +20,7 @@ from passport.tokens import Role
 from passport.web.auth import PROBLEMS, require
 from schemas.api import Problem
 from schemas.events import IssuerId, UtcDatetime
+from schemas.text import PlainText
 from schemas.trust import Accreditation, IssuerKind, KeyId, TrustedIssuer
 
 router = APIRouter(
@@ -63,7 +64,7 @@ class IssuerRegistration(_Body):
     """An institution to put on the trust list."""
 
     issuer_id: IssuerId
-    name: str = Field(min_length=1, max_length=200)
+    name: PlainText = Field(min_length=1, max_length=200)
     kind: IssuerKind
     uscc: str = Field(
         pattern=r"^[0-9A-HJ-NP-RT-UW-Y]{18}$",

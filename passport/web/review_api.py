@@ -7,12 +7,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from passport.review import ReviewError, list_flags, resolve_flag
 from passport.service import Service, utc_now_seconds
 from passport.web.auth import PROBLEMS, require
-from schemas.api import Problem, Role
+from schemas.api import Problem, RequestBody, Role
+from schemas.text import PlainText
 
 router = APIRouter(
     prefix="/api/v1/review",
@@ -37,14 +38,12 @@ class FlagOut(BaseModel):
     reviewer: str | None
 
 
-class Resolution(BaseModel):
+class Resolution(RequestBody):
     """The authority's decision on a flag."""
 
-    model_config = ConfigDict(extra="forbid")
-
     decision: Literal["confirmed", "dismissed"]
-    note: str = Field(min_length=1, max_length=2000)
-    reviewer: str = Field(min_length=1, max_length=100)
+    note: PlainText = Field(min_length=1, max_length=2000)
+    reviewer: PlainText = Field(min_length=1, max_length=100)
 
 
 @router.get("/flags")
