@@ -17,7 +17,7 @@ from rich.console import Console
 
 from issuers.errors import IssuerError
 from ledger.errors import LedgerError
-from passport.config import Settings
+from passport.config import Settings, SettingsError
 from passport.errors import ServiceError
 from schemas.identifiers import IdentifierError
 
@@ -29,7 +29,9 @@ OK, NEGATIVE, USAGE = 0, 1, 2
 # Printed text holds names, file paths, QR content and DIDs (did:key:…): never
 # read as markup or as emoji codes.
 console = Console(markup=False, highlight=False, emoji=False)
-errors = Console(stderr=True, markup=False, highlight=False, emoji=False)
+errors = Console(
+    stderr=True, markup=False, highlight=False, emoji=False, soft_wrap=True
+)
 
 DbOption = Annotated[
     str | None,
@@ -52,7 +54,13 @@ def usage_errors() -> Iterator[None]:
     """Turn the domain's refusals into a clear message and exit code 2."""
     try:
         yield
-    except (ServiceError, IssuerError, IdentifierError, LedgerError) as exc:
+    except (
+        ServiceError,
+        SettingsError,
+        IssuerError,
+        IdentifierError,
+        LedgerError,
+    ) as exc:
         fail(str(exc))
     except OSError as exc:
         fail(f"{exc.filename}: {exc.strerror}")
