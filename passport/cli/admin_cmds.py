@@ -73,6 +73,7 @@ def serve(
     import uvicorn
 
     from passport.web.app import create_app
+    from passport.web.logs import log_config
 
     with closing(open_service(db, home)) as service:
-        uvicorn.run(create_app(service), host=host, port=port)
+        uvicorn.run(create_app(service), host=host, port=port, log_config=log_config())
