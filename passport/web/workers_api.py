@@ -43,10 +43,11 @@ class WorkerLink(BaseModel):
 
 
 class ErasureReceipt(BaseModel):
-    """What was erased and when, for the requester's records."""
+    """What was erased, when and why, for the requester's records."""
 
     worker_id: str
     erased_at: dt.datetime
+    reason: str = Field(description="the reason as stored with the erasure")
     passports: int = Field(description="issued passports that now verify as erased")
 
 
@@ -89,6 +90,7 @@ def erase_identity(
     return ErasureReceipt(
         worker_id=erasure.worker_id,
         erased_at=erasure.erased_at,
+        reason=erasure.reason,
         passports=erasure.passports,
     )
 
