@@ -8,6 +8,8 @@ is a usage error too.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +17,8 @@ import pytest
 from typer.testing import CliRunner
 
 from passport.cli.main import app
+from passport.issuance import issue_passport
+from passport.service import Service
 from tests.conftest import PASSPHRASE
 
 WORKER = "0" * 32
@@ -116,3 +120,21 @@ def test_not_a_database_file_is_named(home: Path, tmp_path: Path) -> None:
         "the file cannot be opened or is not a SQLite database\n",
     )
     assert junk.read_bytes() == b"this is not a database\n" * 64
+
+
+def test_verify_into_a_closed_pipe_still_answers_with_its_exit_code(
+    service: Service, worker: str, tmp_path: Path
+) -> None:
+    passport, trust_list = tmp_path / "p.pdf", tmp_path / "trust.json"
+    with passport.open("wb") as out:
+        issue_passport(service, worker, out=out)
+    service.export_trust_list(trust_list)
+    command = [sys.executable, "-m", "passport", "verify"]
+    with subprocess.Popen(
+        [*command, "--trust-list", str(trust_list), str(passport)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.close()  # as `| head -0` would, before anything is printed
+        assert (process.stderr.read(), process.wait(timeout=60)) == (b"", 0)
