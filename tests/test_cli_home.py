@@ -138,3 +138,22 @@ def test_verify_into_a_closed_pipe_still_answers_with_its_exit_code(
         assert process.stdout is not None and process.stderr is not None
         process.stdout.close()  # as `| head -0` would, before anything is printed
         assert (process.stderr.read(), process.wait(timeout=60)) == (b"", 0)
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"junk\n", "note: no blank line before the signatures"),
+        (b"\xff\xfe\n\n", "note: not UTF-8 at byte 0"),
+    ],
+)
+def test_audit_with_a_garbled_checkpoint_file_is_a_usage_error(
+    home: Path, tmp_path: Path, content: bytes, problem: str
+) -> None:
+    garbled = tmp_path / "seen.txt"
+    garbled.write_bytes(content)
+    code, stderr = _run(["audit", "--home", str(home), "--checkpoint", str(garbled)])
+    assert (code, stderr) == (
+        2,
+        f"error: --checkpoint {garbled}: not a signed checkpoint: {problem}\n",
+    )
