@@ -83,7 +83,7 @@ def test_served_requests_log_no_token_nor_id_number(
                     assert time.monotonic() < deadline, err.read_text()
                     time.sleep(0.2)
             assert _status(f"{base}/w/{token}") == 200
-            assert _status(f"{base}/api/v1/workers/{ID_NUMBER}/verifications") == 404
+            assert _status(f"{base}/api/v1/workers/{ID_NUMBER}/verifications") == 422
         finally:
             server.send_signal(signal.SIGINT)
             server.wait(timeout=30)
@@ -92,7 +92,8 @@ def test_served_requests_log_no_token_nor_id_number(
     requests = [line.split(" - ", 1)[1] for line in log.splitlines() if " - " in line]
     assert requests[-2:] == [
         '"GET /w/<redacted> HTTP/1.1" 200 OK',
-        '"GET /api/v1/workers/<redacted>/verifications HTTP/1.1" 404 Not Found',
+        '"GET /api/v1/workers/<redacted>/verifications HTTP/1.1" '
+        "422 Unprocessable Entity",
     ]
 
 
