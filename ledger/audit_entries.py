@@ -240,7 +240,7 @@ def _explain(entry: Entry, data: bytes) -> None:
         raise AuditFailure(
             entry.log_index,
             "changed entry",
-            "leaf data unreadable: not encodable in RFC 8785 form",
+            f"leaf data not encodable in RFC 8785 form: {exc}",
         ) from exc
     if canonical != data:
         raise AuditFailure(
