@@ -189,7 +189,7 @@ def check_entry(row: Row[Any], check: EntryCheck) -> Entry:
         entry = Entry.from_json(json.loads(data))
     except (ValueError, KeyError, TypeError) as exc:
         raise AuditFailure(
-            index, "changed entry", f"leaf data unreadable: {exc!r}"
+            index, "changed entry", "leaf data unreadable: not an entry as JSON"
         ) from exc
     if entry.log_index != index:
         raise AuditFailure(
@@ -238,7 +238,9 @@ def _explain(entry: Entry, data: bytes) -> None:
     except ValueError as exc:
         # CanonicalizationError is a ValueError too
         raise AuditFailure(
-            entry.log_index, "changed entry", f"leaf data unreadable: {exc!r}"
+            entry.log_index,
+            "changed entry",
+            f"leaf data not encodable in RFC 8785 form: {exc}",
         ) from exc
     if canonical != data:
         raise AuditFailure(

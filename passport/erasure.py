@@ -3,8 +3,9 @@
 What erasure does and keeps:
 
 1. The worker's name and ID number are set to NULL in ``worker_identities``
-   and ``erased_at`` is set; the row stays, so the worker id is known as
-   erased rather than unknown.
+   and ``erased_at`` and ``erasure_reason`` are set; the row stays, so the
+   worker id is known as erased rather than unknown, and the authority can
+   see when and why (``skillpass worker erase`` on it again says so).
 2. Nothing in the log changes: entries, tree nodes and checkpoints hold only
    the pseudonymous worker id, so every hash, checkpoint and proof stays
    valid and ``skillpass audit`` still passes.
@@ -44,10 +45,11 @@ class AlreadyErased(ServiceError):
 
 @dataclass(frozen=True)
 class Erasure:
-    """What an erasure did: when, and how many issued passports it touches."""
+    """What an erasure did: when, why, and how many issued passports it touches."""
 
     worker_id: str
     erased_at: dt.datetime
+    reason: str
     passports: int
 
 
@@ -59,9 +61,6 @@ def erase_worker(
     Raises ServiceError for an unknown worker or an empty reason, and
     AlreadyErased when there is nothing left to erase.
     """
-    # TODO: the reason is checked but not stored: worker_identities has no
-    # column for it, and a record of why data was erased belongs with the
-    # erasure. Needs a migration adding worker_identities.erasure_reason.
     reason = reason.strip()
     if not 1 <= len(reason) <= MAX_REASON:
         raise ServiceError(
@@ -77,12 +76,13 @@ def erase_worker(
         if row.erased_at is not None:
             raise AlreadyErased(
                 f"worker: {worker_id}'s personal data was already erased "
-                f"at {row.erased_at:%Y-%m-%dT%H:%M:%SZ}"
+                f"at {row.erased_at:%Y-%m-%dT%H:%M:%SZ} ({row.erasure_reason})"
             )
         row.name = None
         row.name_as_written = None
         row.id_number = None
         row.erased_at = now
+        row.erasure_reason = reason
         passports = session.scalar(
             select(func.count())
             .select_from(PassportRow)
@@ -94,7 +94,9 @@ def erase_worker(
     # VACUUM reclaims it, and in the write-ahead log and backups until they
     # are recycled; erasure cannot reach those copies from here.
     logger.debug("erased personal data of worker %s", worker_id)
-    return Erasure(worker_id=worker_id, erased_at=now, passports=passports or 0)
+    return Erasure(
+        worker_id=worker_id, erased_at=now, reason=reason, passports=passports or 0
+    )
 
 
 def _overwrite_freed_space(connection: Connection) -> None:

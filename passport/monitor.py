@@ -220,7 +220,10 @@ class Monitor:
             echoed = (document["first"], document["second"])
             proof = [base64.b64decode(h, validate=True) for h in document["hashes"]]
         except (ValueError, TypeError, KeyError, binascii.Error) as exc:
-            raise LogUnavailable(f"{url}: not a consistency proof: {exc!r}") from exc
+            raise LogUnavailable(
+                f"{url}: not a consistency proof (a JSON object of first, second "
+                "and base64 hashes)"
+            ) from exc
         if echoed != (first, second):
             raise LogUnavailable(
                 f"{url}: proof for sizes {echoed}, asked for {(first, second)}"

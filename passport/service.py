@@ -36,7 +36,7 @@ from ledger.shards import period_of_origin
 from passport import keyring
 from passport.archive import Archive, archive_of
 from passport.config import DEFAULT_ORIGIN, DEFAULT_VERIFY_URL, Settings
-from passport.db import open_database
+from passport.db import open_database, prepare_home
 from passport.errors import ServiceError
 from passport.tables import PassportRow, WorkerIdentityRow
 from passport.workers import mentions_name, register_worker
@@ -96,26 +96,29 @@ class Service:
     def open(cls, settings: Settings, *, create_keys: bool = False) -> Service:
         """Open the database and the keys; create keys only when asked.
 
-        1. The key directory holds all the service keys or none.
-        2. The database is reachable before any key is made.
-        3. The log origin and verify URL are those the trust list fixed, not
+        1. The home exists (``init`` creates it) and, but for ``init``, holds
+           keys, so a mistyped home gets no empty database.
+        2. The key directory holds all the service keys or none.
+        3. The database is reachable before any key is made.
+        4. The log origin and verify URL are those the trust list fixed, not
            whatever the environment says today.
-        4. Keys are created only where none exist, for a database that has
+        5. Keys are created only where none exist, for a database that has
            none registered, so a lost key directory is never papered over.
-        5. The stored trust list must carry the authority's signature.
+        6. The stored trust list must carry the authority's signature.
         """
         store = KeyStore(settings.keys_dir, passphrase_from_env())
+        prepare_home(settings.home, settings.db_url, create=create_keys)
+        if not create_keys and not keyring.present(store):
+            # before the database is opened, which would create a SQLite file
+            raise ServiceError(
+                f"keys: none in {settings.keys_dir}; create them with `skillpass init`"
+            )
         engine = open_database(settings.db_url)
         try:
             have_keys = _keys_to_use(store, engine, create_keys=create_keys)
             origin, verify_url = _fixed_names(engine, settings)
             if have_keys:
                 keys = keyring.load(store, origin=origin)
-            elif not create_keys:
-                raise ServiceError(
-                    f"keys: none in {settings.keys_dir}; "
-                    "create them with `skillpass init`"
-                )
             elif _has_service_keys(engine):
                 raise ServiceError(
                     f"keys: none in {settings.keys_dir}, but the database has "

@@ -36,6 +36,8 @@ class WorkerIdentityRow(Base):
     """The name as an imported roster wrote it, when cleaning changed it."""
     registered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # why, as the erasure request gave it: for the authority, never in the log
+    erasure_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class PassportRow(Base):

@@ -147,6 +147,21 @@ def test_changed_byte_in_an_event(ledger: Service) -> None:
     assert (failure.log_index, failure.kind) == (7, "changed entry")
 
 
+def test_leaf_data_that_is_not_json_is_named_in_words(ledger: Service) -> None:
+    def attack(connection: Connection) -> None:
+        data = b'{"not": "an entry"'
+        connection.execute(
+            update(EntryRow)
+            .where(EntryRow.log_index == 7)
+            .values(leaf_data=data, leaf_hash=merkle.leaf_hash(data))
+        )
+
+    failure = _tamper(ledger, attack)
+    assert str(failure) == (
+        "entry 7: changed entry: leaf data unreadable: not an entry as JSON"
+    )
+
+
 def test_swapped_signature_with_hashes_recomputed(ledger: Service) -> None:
     def attack(connection: Connection) -> None:
         first, second = _leaf(connection, 5), _leaf(connection, 6)

@@ -396,7 +396,14 @@ QR_TEXT_REFUSALS: dict[str, tuple[Callable[[], str], str]] = {
         lambda: _text_with(deflate(b"x") + b"\0"),
         "zlib: trailing bytes: 1 after the stream",
     ),
-    "not zlib": (lambda: _text_with(b"\x12\x34\x56\x78\x9a"), "zlib: "),
+    "not zlib": (
+        lambda: _text_with(b"\x12\x34\x56\x78\x9a"),
+        r"^zlib: the compressed data is damaged \(altered or misread\)$",
+    ),
+    "zlib checksum": (
+        lambda: _text_with(deflate(signed(claims()))[:-1] + b"\0"),
+        r"^zlib: the compressed data is damaged \(altered or misread\)$",
+    ),
     "base32 length": (
         lambda: f"{VERIFY_URL}/V/ABC",
         "base32: 3 characters do not make whole bytes",

@@ -6,6 +6,7 @@ in lowercase) and appends four entries about them.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from typer.testing import CliRunner
 
 from ledger import merkle
 from ledger.checkpoint import open_checkpoint
+from ledger.entry import as_utc
 from ledger.log import utc_now
 from ledger.store.tables import CheckpointRow, EntryRow, TreeNodeRow
 from passport.cli.main import app as cli
@@ -36,6 +38,7 @@ NAME = "吉𠮷"
 PERSONAL = (NAME, ID_NUMBER, ID_NUMBER.lower())
 WIDE = {"COLUMNS": "200"}
 REASON = "本人申请删除 request of the person, file 2026-017"
+EARLIER = dt.datetime(2026, 11, 30, 8, 15, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -174,12 +177,28 @@ def test_refusals_name_the_worker_and_the_reason(service: Service, worker: str) 
         erase_worker(service, worker, now=utc_now(), reason="  ")
     with pytest.raises(ServiceError, match=f"worker: {'f' * 32} is not registered"):
         erase_worker(service, "f" * 32, now=utc_now(), reason=REASON)
-    _erase(service, worker)
-    with pytest.raises(AlreadyErased, match=f"worker: {worker}'s .* already erased"):
+    erased = erase_worker(service, worker, now=EARLIER, reason=f"  {REASON} ")
+    assert (erased.erased_at, erased.reason) == (EARLIER, REASON)
+    with pytest.raises(AlreadyErased) as again:
         _erase(service, worker)
+    assert str(again.value) == (
+        f"worker: {worker}'s personal data was already erased "
+        f"at 2026-11-30T08:15:00Z ({REASON})"
+    )
 
 
-def test_cli_erases_by_id_number_then_exits_1(
+def test_reason_and_time_are_stored_for_the_authority_not_in_the_log(
+    service: Service, worker: str, engine: Engine
+) -> None:
+    before = _log_state(engine)
+    erase_worker(service, worker, now=EARLIER, reason=REASON)
+    identity = service.identity(worker)
+    assert (identity.erasure_reason, as_utc(identity.erased_at)) == (REASON, EARLIER)
+    assert _log_state(engine) == before
+    assert not any(REASON in str(row) for rows in before for row in rows)
+
+
+def test_cli_erases_by_id_number_then_exits_2(
     service: Service,
     worker: str,
     db_url_and_engine: tuple[str, Engine],
@@ -199,8 +218,12 @@ def test_cli_erases_by_id_number_then_exits_1(
     again = runner.invoke(
         cli, ["worker", "erase", worker, "--reason", REASON, *where], env=WIDE
     )
-    assert again.exit_code == 1
-    assert "already erased" in again.stderr
+    erased_at = f"{service.identity(worker).erased_at:%Y-%m-%dT%H:%M:%SZ}"
+    assert (again.exit_code, again.stderr) == (
+        2,
+        f"error: worker: {worker}'s personal data was already erased "
+        f"at {erased_at} ({REASON})\n",
+    )
 
     unknown = runner.invoke(
         cli, ["worker", "erase", "f" * 32, "--reason", "x", *where], env=WIDE
@@ -231,6 +254,7 @@ def test_api_erases_then_answers_409_404_and_422(
     assert erased.status_code == 200, erased.text
     receipt = erased.json()
     assert (receipt["worker_id"], receipt["passports"]) == (worker, 1)
+    assert receipt["reason"] == service.identity(worker).erasure_reason == REASON
     assert service.identity(worker).erased_at is not None
 
     again = client.request("DELETE", url, json={"reason": REASON})

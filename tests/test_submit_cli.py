@@ -229,3 +229,55 @@ def _read(terminal: int) -> bytes:
         return os.read(terminal, 4096)
     except OSError:
         return b""
+
+
+def test_dash_reads_standard_input(
+    service: Service,
+    issuers: dict[str, kit.Issuer],
+    worker: str,
+    db_url_and_engine: tuple[str, Engine],
+    tmp_path: Path,
+) -> None:
+    events = enrolments(issuers, worker, 3)
+    text = write_jsonl(tmp_path / "events.jsonl", events).read_text("utf-8")
+    completed = subprocess.run(
+        submit_command(tmp_path, db_url_and_engine[0], "-"),
+        input=text,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, SKILLPASS_KEY_PASSPHRASE=PASSPHRASE),
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert [(r["line"], r["status"]) for r in reports(completed)] == [
+        (1, "appended"),
+        (2, "appended"),
+        (3, "appended"),
+    ]
+    assert (
+        completed.stderr == "已追加 appended 3, 已存在 duplicate 0, 被拒绝 refused 0\n"
+    )
+    assert service.log.size() == FIXTURE_ENTRIES + 3
+
+
+def test_a_reader_gone_early_leaves_the_exit_code_and_the_log_whole(
+    service: Service,
+    issuers: dict[str, kit.Issuer],
+    worker: str,
+    db_url_and_engine: tuple[str, Engine],
+    tmp_path: Path,
+) -> None:
+    file = write_jsonl(tmp_path / "events.jsonl", enrolments(issuers, worker, 3))
+    with subprocess.Popen(
+        submit_command(tmp_path, db_url_and_engine[0], str(file)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ, SKILLPASS_KEY_PASSPHRASE=PASSPHRASE),
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.close()  # as `| head -0` would, before anything is printed
+        stderr = process.stderr.read().decode()
+        assert process.wait(timeout=120) == 0
+    assert stderr == "已追加 appended 3, 已存在 duplicate 0, 被拒绝 refused 0\n"
+    assert service.log.size() == FIXTURE_ENTRIES + 3

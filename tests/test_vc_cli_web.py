@@ -204,7 +204,7 @@ def test_vc_verify_negative_answers_and_usage_errors(
     garbage.write_text("[1, 2", "utf-8")
     usage = _skillpass("vc", "verify", str(garbage), "--trust-list", str(trust))
     assert usage.returncode == 2
-    assert "not a JSON document" in usage.stderr
+    assert f"{garbage}: not a JSON document (line 1, column 6)" in usage.stderr
     missing = _skillpass("vc", "verify", str(changed), "--trust-list", "nowhere.json")
     assert missing.returncode == 2
     assert "cannot read nowhere.json" in missing.stderr

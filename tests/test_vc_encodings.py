@@ -99,8 +99,11 @@ def _multibase(data: bytes) -> str:
     ("encoded", "message"),
     [
         ("zH4sIAAAA", "not multibase base64url"),
-        ("u!!!", "not base64url of GZIP data"),
-        (_multibase(b"not gzip"), "not base64url of GZIP data"),
+        ("u!!!", r"^encodedList: not base64url of GZIP data \(damaged or altered\)$"),
+        (
+            _multibase(b"not gzip"),
+            r"^encodedList: not base64url of GZIP data \(damaged or altered\)$",
+        ),
         (_multibase(gzip.compress(bytes(100))), "800 entries, fewer than 131072"),
     ],
 )

@@ -67,7 +67,9 @@ def loads_strict(data: bytes, what: str) -> Any:
     except cbor2.CBORDecodeEOF as exc:
         raise MalformedInput(f"{what}: truncated CBOR ({len(data)} bytes)") from exc
     except (cbor2.CBORDecodeError, RecursionError) as exc:
-        raise MalformedInput(f"{what}: not valid CBOR: {exc}") from exc
+        raise MalformedInput(
+            f"{what}: not valid CBOR near byte {stream.tell()} (damaged or altered)"
+        ) from exc
     extra = len(data) - stream.tell()
     if extra:
         raise MalformedInput(f"{what}: trailing bytes: {extra} after the CBOR item")

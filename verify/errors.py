@@ -91,3 +91,13 @@ class NotOnRecord(VerificationError):
 
 class LogInconsistent(VerificationError):
     reason = "log_inconsistent"
+
+
+def describe_json_error(exc: ValueError) -> str:
+    """Where a JSON document fails to parse, in words rather than an exception."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text (byte {exc.start})"
+    lineno, colno = getattr(exc, "lineno", None), getattr(exc, "colno", None)
+    if lineno is None:
+        return "not a JSON document"
+    return f"not a JSON document (line {lineno}, column {colno})"

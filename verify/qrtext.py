@@ -49,7 +49,10 @@ def inflate(data: bytes, limit: int = MAX_INFLATED) -> bytes:
     try:
         out = inflater.decompress(data, limit + 1)
     except zlib.error as exc:
-        raise MalformedInput(f"zlib: {exc}") from exc
+        # zlib's own words ("Error -3 … incorrect data check") tell a person nothing
+        raise MalformedInput(
+            "zlib: the compressed data is damaged (altered or misread)"
+        ) from exc
     if len(out) > limit:
         raise MalformedInput(f"zlib: inflates to more than {limit} bytes")
     if not inflater.eof:
@@ -128,7 +131,7 @@ def _base32_decode(encoded: str, start: int) -> bytes:
     try:
         data = base64.b32decode(encoded + "=" * (-len(encoded) % 8))
     except binascii.Error as exc:
-        raise MalformedInput(f"base32: {exc}") from exc
+        raise MalformedInput("base32: the text does not decode to bytes") from exc
     # decoders drop the unused low bits of the last character; refusing
     # non-zero ones keeps one text per message
     if base64.b32encode(data).decode("ascii").rstrip("=") != encoded:

@@ -81,7 +81,8 @@ def _open_image(path: Path) -> Image.Image:
             return image.convert("L")
     except (UnidentifiedImageError, OSError) as exc:
         raise MalformedInput(
-            f"image: cannot read {path} as a PDF, PNG or JPEG file: {exc}"
+            f"image: cannot read {path} as a PDF, PNG or JPEG file "
+            "(damaged or of another kind)"
         ) from exc
 
 
@@ -89,7 +90,9 @@ def _pdf_pages(path: Path) -> Generator[Image.Image]:
     try:
         document = pypdfium2.PdfDocument(path)
     except pypdfium2.PdfiumError as exc:
-        raise MalformedInput(f"pdf: cannot read {path}: {exc}") from exc
+        raise MalformedInput(
+            f"pdf: cannot read {path}: damaged or not a PDF file"
+        ) from exc
     try:
         for index in range(min(len(document), MAX_PAGES)):
             page = document[index]
@@ -98,6 +101,6 @@ def _pdf_pages(path: Path) -> Generator[Image.Image]:
             finally:
                 page.close()
     except pypdfium2.PdfiumError as exc:
-        raise MalformedInput(f"pdf: cannot render {path}: {exc}") from exc
+        raise MalformedInput(f"pdf: cannot render {path}: a page is damaged") from exc
     finally:
         document.close()

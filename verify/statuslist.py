@@ -50,7 +50,7 @@ def decode_bitstring(encoded: str) -> bytes:
         bits = inflater.decompress(packed, MAX_DECOMPRESSED)
     except (binascii.Error, ValueError, zlib.error) as exc:
         raise MalformedInput(
-            f"encodedList: not base64url of GZIP data ({exc})"
+            "encodedList: not base64url of GZIP data (damaged or altered)"
         ) from exc
     if inflater.unconsumed_tail:
         raise MalformedInput(f"encodedList: more than {MAX_DECOMPRESSED} bytes")

@@ -7,6 +7,7 @@ import binascii
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -14,7 +15,12 @@ from pydantic import ValidationError
 
 from ledger.canonical import canonical_json
 from schemas.trust import TrustedKey, TrustList
-from verify.errors import BadSignature, MalformedInput, UntrustedSigner
+from verify.errors import (
+    BadSignature,
+    MalformedInput,
+    UntrustedSigner,
+    describe_json_error,
+)
 
 
 def signing_bytes(trust_list: TrustList) -> bytes:
@@ -67,10 +73,12 @@ def read_trust_list(
         public_key(authority_key)  # a malformed pin is the caller's mistake
     try:
         document = json.loads(data)
-        raw, signature_b64 = document["trust_list"], document["signature"]
-        named_key = raw["authority"]["public_key"]
-    except (ValueError, TypeError, KeyError) as exc:
-        raise MalformedInput(f"{source}: not a signed trust list ({exc!r})") from exc
+    except ValueError as exc:
+        problem = describe_json_error(exc)
+        raise MalformedInput(f"{source}: not a signed trust list: {problem}") from exc
+    raw = _member(document, ("trust_list",), source)
+    signature_b64 = _member(document, ("signature",), source)
+    named_key = _member(raw, ("authority", "public_key"), source, within="trust_list")
 
     if authority_key is not None and named_key != authority_key:
         raise UntrustedSigner(f"{source}: signed by {named_key}, not the pinned key")
@@ -95,3 +103,13 @@ def key_window_contains(key: TrustedKey, when: dt.datetime) -> bool:
     if when < key.valid_from:
         return False
     return key.valid_until is None or when < key.valid_until
+
+
+def _member(value: Any, path: tuple[str, ...], source: str, *, within: str = "") -> Any:
+    """``value[a][b]…`` along ``path``; or MalformedInput naming the missing field."""
+    for depth, name in enumerate(path):
+        if not isinstance(value, dict) or name not in value:
+            field = ".".join(filter(None, (within, *path[: depth + 1])))
+            raise MalformedInput(f"{source}: not a signed trust list: no {field!r}")
+        value = value[name]
+    return value

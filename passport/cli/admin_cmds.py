@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from ledger.errors import AuditFailure
+from ledger.errors import AuditFailure, MalformedNote
+from ledger.note import parse_note
 from passport.cli.common import (
     NEGATIVE,
     DbOption,
@@ -43,8 +44,7 @@ def audit(
     """
     from passport.issuer_admin import compromised_entries
 
-    with usage_errors():
-        witnessed = [path.read_text("utf-8") for path in checkpoint or []]
+    witnessed = [_read_checkpoint(path) for path in checkpoint or []]
     with closing(open_service(db, home)) as service:
         try:
             report = service.audit(witnessed)
@@ -63,6 +63,17 @@ def audit(
         console.print(f"  entry {log_index}: {why}")
 
 
+def _read_checkpoint(path: Path) -> str:
+    """A ``--checkpoint`` file's note; an unreadable or garbled one is a usage error."""
+    with usage_errors():
+        data = path.read_bytes()
+    try:
+        parse_note(data)
+    except MalformedNote as exc:
+        fail(f"--checkpoint {path}: not a signed checkpoint: {exc}")
+    return data.decode("utf-8")
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
@@ -73,6 +84,7 @@ def serve(
     import uvicorn
 
     from passport.web.app import create_app
+    from passport.web.logs import log_config
 
     with closing(open_service(db, home)) as service:
-        uvicorn.run(create_app(service), host=host, port=port)
+        uvicorn.run(create_app(service), host=host, port=port, log_config=log_config())

@@ -7,17 +7,18 @@ Exit codes: 0 success or valid, 1 a negative answer (invalid, tampered),
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import IO, TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 
 from issuers.errors import IssuerError
 from ledger.errors import LedgerError
-from passport.config import Settings
+from passport.config import Settings, SettingsError
 from passport.errors import ServiceError
 from schemas.identifiers import IdentifierError
 
@@ -26,10 +27,29 @@ if TYPE_CHECKING:
 
 OK, NEGATIVE, USAGE = 0, 1, 2
 
+
+def discard_output(stream: IO[str]) -> None:
+    """Send the rest of ``stream``'s output nowhere: its reader has gone."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, stream.fileno())
+    os.close(devnull)
+
+
+class _Console(Console):
+    """A console that outlives its reader (``skillpass verify … | head -1``)."""
+
+    def on_broken_pipe(self) -> None:
+        """Print nothing more but carry on, so the exit code is still the answer."""
+        self.quiet = True
+        discard_output(self.file)
+
+
 # Printed text holds names, file paths, QR content and DIDs (did:key:…): never
 # read as markup or as emoji codes.
-console = Console(markup=False, highlight=False, emoji=False)
-errors = Console(stderr=True, markup=False, highlight=False, emoji=False)
+console = _Console(markup=False, highlight=False, emoji=False)
+errors = _Console(
+    stderr=True, markup=False, highlight=False, emoji=False, soft_wrap=True
+)
 
 DbOption = Annotated[
     str | None,
@@ -52,7 +72,13 @@ def usage_errors() -> Iterator[None]:
     """Turn the domain's refusals into a clear message and exit code 2."""
     try:
         yield
-    except (ServiceError, IssuerError, IdentifierError, LedgerError) as exc:
+    except (
+        ServiceError,
+        SettingsError,
+        IssuerError,
+        IdentifierError,
+        LedgerError,
+    ) as exc:
         fail(str(exc))
     except OSError as exc:
         fail(f"{exc.filename}: {exc.strerror}")

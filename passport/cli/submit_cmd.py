@@ -28,6 +28,7 @@ from passport.cli.common import (
     OK,
     DbOption,
     HomeOption,
+    discard_output,
     errors,
     fail,
     open_service,
@@ -52,7 +53,8 @@ class Batch:
 
 def submit(
     file: Annotated[
-        Path, typer.Argument(help="JSON Lines: one signed event per line.")
+        Path,
+        typer.Argument(help="JSON Lines: one signed event per line; - for stdin."),
     ],
     batch: Annotated[
         int, typer.Option("--batch", help="Lines per batch, one transaction each.")
@@ -69,9 +71,13 @@ def submit(
         raise typer.BadParameter(
             f"expected at least 1, got {batch}", param_hint="--batch"
         )
-    with usage_errors():
-        source = file.open("rb")
-        size = file.stat().st_size
+    if str(file) == "-":
+        # standard input, whose size is unknown: the progress bar has no total
+        source, size = sys.stdin.buffer, None
+    else:
+        with usage_errors():
+            source = file.open("rb")
+            size = file.stat().st_size
     with source:
         service = open_service(db, home)
         try:
@@ -86,7 +92,7 @@ def submit(
 
 
 def _submit_all(
-    service: Service, source: BinaryIO, *, size: int, batch_size: int
+    service: Service, source: BinaryIO, *, size: int | None, batch_size: int
 ) -> Counter[str]:
     """Read, submit and report batch by batch; count the statuses."""
     tally: Counter[str] = Counter()
@@ -169,5 +175,8 @@ def _report(pending: Batch, outcomes: list[Outcome], tally: Counter[str]) -> Non
         tally[result.status] += 1
         report: dict[str, Any] = {"line": line_no, **result.model_dump(mode="json")}
         lines.append(json.dumps(report) + "\n")
-    sys.stdout.write("".join(lines))
-    sys.stdout.flush()
+    try:
+        sys.stdout.write("".join(lines))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        discard_output(sys.stdout)

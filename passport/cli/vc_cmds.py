@@ -23,7 +23,7 @@ from passport.cli.common import (
     usage_errors,
 )
 from schemas.trust import TrustList
-from verify.errors import MalformedInput, VerificationError
+from verify.errors import MalformedInput, VerificationError, describe_json_error
 from verify.trust import load_trust_list
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ def _read_json(path: Path, as_json: bool) -> dict[str, Any]:
     except OSError as exc:
         _stop(f"{path}: {exc.strerror}", USAGE, as_json)
     except ValueError as exc:
-        _stop(f"{path}: not a JSON document ({exc})", USAGE, as_json)
+        _stop(f"{path}: {describe_json_error(exc)}", USAGE, as_json)
     if not isinstance(document, dict):
         _stop(f"{path}: not a JSON object", USAGE, as_json)
     return document

@@ -8,11 +8,9 @@ from typing import Annotated
 import typer
 
 from passport.cli.common import (
-    NEGATIVE,
     DbOption,
     HomeOption,
     console,
-    fail,
     open_service,
     resolve_worker,
     usage_errors,
@@ -36,19 +34,15 @@ def erase(
     """Erase a worker's name and ID number; the log and its proofs stay valid.
 
     Irreversible. Issued passports then verify as "holder data erased", and
-    the ID number cannot be registered again. Exits 1 if already erased.
+    the ID number cannot be registered again. An unknown or already erased
+    worker is a usage error (exit 2), the earlier erasure's time and reason shown.
     """
-    from passport.erasure import AlreadyErased, erase_worker
+    from passport.erasure import erase_worker
     from passport.service import utc_now_seconds
 
     with closing(open_service(db, home)) as service, usage_errors():
         worker_id = resolve_worker(service, worker)
-        try:
-            erasure = erase_worker(
-                service, worker_id, now=utc_now_seconds(), reason=reason
-            )
-        except AlreadyErased as exc:
-            fail(str(exc), NEGATIVE)
+        erasure = erase_worker(service, worker_id, now=utc_now_seconds(), reason=reason)
     zh, en = STATUS_TEXT["holder_erased"]
     console.print(
         f"已删除 erased: worker {worker_id} at {erasure.erased_at:%Y-%m-%dT%H:%M:%SZ}; "

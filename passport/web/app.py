@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+import re
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException
 
 from issuers.errors import NotRegistered, RegistryError
 from ledger.errors import LogBusy, ProofRequestError
@@ -31,11 +35,24 @@ from passport.web import (
     workers_api,
 )
 from passport.web.auth import Forbidden, Unauthenticated
+from passport.web.logs import ID_NUMBER
 from passport.workers import IdentityConflict
 from schemas.api import Problem
 from schemas.identifiers import IdentifierError
 
 RETRY_AFTER_S = 1
+
+WORKER_PATH = re.compile(r"/api/v1/workers/([^/]+)")
+WORKER_ID = re.compile(r"[0-9a-f]{32}")
+
+# What the framework's own errors (no route, no such method, a body it cannot
+# parse) say, as {reason, detail} like every other refusal; never the path,
+# which may hold a secret.
+FRAMEWORK_ERRORS = {
+    400: ("malformed", "body: not readable as JSON (or nested too deep)"),
+    404: ("not_found", "path: no page or endpoint here; the API is listed at /docs"),
+    405: ("method_not_allowed", "method: not allowed on this path"),
+}
 
 
 def create_app(
@@ -62,7 +79,28 @@ def create_app(
     app.include_router(issuers_api.router)
     app.include_router(page.router)
     _add_error_handlers(app)
+    app.middleware("http")(_check_worker_id)
     return app
+
+
+async def _check_worker_id(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """Refuse a worker path whose id is not a worker id, without echoing it."""
+    match = WORKER_PATH.match(request.url.path)
+    if match is None or WORKER_ID.fullmatch(match[1]):
+        return await call_next(request)
+    if ID_NUMBER.fullmatch(match[1]):
+        detail = (
+            "worker_id: an ID number is not a worker id; POST /api/v1/workers "
+            "gives the worker id (an ID number never goes in a URL)"
+        )
+    else:
+        detail = (
+            "worker_id: expected 32 lowercase hexadecimal characters, "
+            f"got {len(match[1])} characters"
+        )
+    return _problem(422, "malformed", detail)
 
 
 def _problem(status: int, reason: str, detail: str, **headers: str) -> JSONResponse:
@@ -98,6 +136,13 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RegistryError)
     async def registry_refused(_: Request, exc: RegistryError) -> JSONResponse:
         return _problem(409, "registry_refused", str(exc))
+
+    @app.exception_handler(HTTPException)
+    async def framework(_: Request, exc: HTTPException) -> JSONResponse:
+        reason, detail = FRAMEWORK_ERRORS.get(
+            exc.status_code, ("error", str(exc.detail))
+        )
+        return _problem(exc.status_code, reason, detail, **(exc.headers or {}))
 
     @app.exception_handler(IdentityConflict)
     async def conflict(_: Request, exc: IdentityConflict) -> JSONResponse:

@@ -3,8 +3,8 @@
 Edge cases: an empty log serves a signed checkpoint of size 0 and the
 empty root; an index at or beyond the tree size or a tree size beyond the
 log is a 404 with the reason; ``first = 0`` is a 422 (RFC 9162 defines no
-proof from the empty tree); ``first == second`` gives the empty
-consistency proof. A proof is made for exactly the sizes asked.
+proof from the empty tree), and so is ``first > second``; ``first == second``
+gives the empty consistency proof. A proof is made for exactly the sizes asked.
 
 The log is sharded by year (``ledger/shards.py``): each endpoint serves the
 newest shard unless ``period`` names another. Indexes and sizes are those
@@ -19,6 +19,7 @@ import base64
 from typing import Any
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
@@ -143,6 +144,11 @@ def consistency(
     second: int = Query(ge=1, le=MAX_SAFE_INTEGER),
     period: int | None = PERIOD,
 ) -> ConsistencyProof:
-    """PROOF(first, D[second]) per RFC 9162 §2.1.4."""
+    """PROOF(first, D[second]) per RFC 9162 §2.1.4; 422 when first > second."""
+    if first > second:
+        problem = f"expected at most second ({second}), got {first}"
+        raise RequestValidationError(
+            [{"loc": ("query", "first"), "msg": problem, "type": "value_error"}]
+        )
     proof = _service(request).log.consistency_proof(first, second, period)
     return ConsistencyProof(first=first, second=second, hashes=_b64(proof))

@@ -40,10 +40,11 @@ class WorkerLink(BaseModel):
 
 
 class ErasureReceipt(BaseModel):
-    """What was erased and when, for the requester's records."""
+    """What was erased, when and why, for the requester's records."""
 
     worker_id: str
     erased_at: dt.datetime
+    reason: str = Field(description="the reason as stored with the erasure")
     passports: int = Field(description="issued passports that now verify as erased")
 
 
@@ -86,6 +87,7 @@ def erase_identity(
     return ErasureReceipt(
         worker_id=erasure.worker_id,
         erased_at=erasure.erased_at,
+        reason=erasure.reason,
         passports=erasure.passports,
     )
 
@@ -97,13 +99,17 @@ def erase_identity(
 )
 def create_worker_link(
     worker_id: str,
-    body: LinkRequest,
     request: Request,
     principal: Annotated[Principal, Depends(require(Role.AUTHORITY, Role.WORKER))],
+    body: LinkRequest | None = None,
 ) -> WorkerLink:
-    """A new link to the worker's own view (the worker or the authority asks)."""
+    """A new link to the worker's own view (the worker or the authority asks).
+
+    The body is optional: without one the link lasts the default 7 days.
+    """
     check_worker(principal, worker_id)
     service = _service(request)
+    body = body or LinkRequest()
     token, expires_at = create_link(
         service, worker_id, days=body.days, now=utc_now_seconds()
     )
