@@ -1,7 +1,7 @@
 """Erasure reason: why a worker's personal data was erased, kept beside when.
 
-Revision ID: 0011_erasure_reason
-Revises: 0005_trust_lifecycle
+Revision ID: 0008_erasure_reason
+Revises: 0007_trust_lifecycle
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_erasure_reason"
-down_revision = "0005_trust_lifecycle"
+revision = "0008_erasure_reason"
+down_revision = "0007_trust_lifecycle"
 branch_labels = None
 depends_on = None
 

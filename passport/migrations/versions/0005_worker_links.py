@@ -1,6 +1,6 @@
 """Worker links: capability tokens, stored hashed, that open a worker's own view.
 
-Revision ID: 0007_worker_links
+Revision ID: 0005_worker_links
 Revises: 0004
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_worker_links"
+revision = "0005_worker_links"
 down_revision = "0004"
 branch_labels = None
 depends_on = None

@@ -6,8 +6,8 @@ the authority's decision on a flag, one per flag, also append-only.
 ``worker_identities.name_as_written`` keeps a name as an imported roster
 wrote it when cleaning changed it (erased with the rest).
 
-Revision ID: 0009_import_risk
-Revises: 0007_worker_links
+Revision ID: 0006_import_risk
+Revises: 0005_worker_links
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_import_risk"
-down_revision = "0007_worker_links"
+revision = "0006_import_risk"
+down_revision = "0005_worker_links"
 branch_labels = None
 depends_on = None
 

@@ -3,8 +3,8 @@
 The issuer lifecycle (rotation, retirement, compromise) needs no new column:
 ``issuer_keys`` already has ``valid_until`` and ``compromised_since``.
 
-Revision ID: 0005_trust_lifecycle
-Revises: 0009_import_risk
+Revision ID: 0007_trust_lifecycle
+Revises: 0006_import_risk
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_trust_lifecycle"
-down_revision = "0009_import_risk"
+revision = "0007_trust_lifecycle"
+down_revision = "0006_import_risk"
 branch_labels = None
 depends_on = None
 
