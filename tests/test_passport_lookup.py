@@ -23,8 +23,10 @@ from verify.reader import read_qr_text
 
 
 @pytest.fixture
-def client(service: Service) -> Iterator[TestClient]:
-    with TestClient(create_app(service)) as client:
+def client(service: Service, authority_token: str) -> Iterator[TestClient]:
+    """A client of the authority, which may issue passports for any worker."""
+    headers = {"Authorization": f"Bearer {authority_token}"}
+    with TestClient(create_app(service), headers=headers) as client:
         yield client
 
 
