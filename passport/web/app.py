@@ -55,6 +55,24 @@ FRAMEWORK_ERRORS = {
 }
 
 
+# Domain refusals that map straight to a status and a reason, their message
+# as the detail; the handler walks an error's classes, so a subclass listed
+# here wins over its base, as it would with one handler each.
+REFUSALS: dict[type[Exception], tuple[int, str]] = {
+    Forbidden: (403, "forbidden"),
+    NotRegistered: (404, "not_found"),
+    ProofRequestError: (404, "not_found"),
+    ServiceError: (404, "not_found"),
+    RegistryError: (409, "registry_refused"),
+    IdentityConflict: (409, "identity_conflict"),
+    TableError: (422, "bad_table"),
+    EmptyPassport: (422, "empty_passport"),
+    BadVerificationCode: (422, "bad_verification_code"),
+    FontError: (422, "cannot_print"),
+    IdentifierError: (422, "bad_identifier"),
+}
+
+
 def create_app(
     service: Service, *, check_limits: checks_api.CheckLimits | None = None
 ) -> FastAPI:
@@ -111,6 +129,15 @@ def _problem(status: int, reason: str, detail: str, **headers: str) -> JSONRespo
 def _add_error_handlers(app: FastAPI) -> None:
     """One place where domain errors become status codes and clear bodies."""
 
+    async def refused(_: Request, exc: Exception) -> JSONResponse:
+        status, reason = next(
+            REFUSALS[cls] for cls in type(exc).__mro__ if cls in REFUSALS
+        )
+        return _problem(status, reason, str(exc))
+
+    for refusal in REFUSALS:
+        app.add_exception_handler(refusal, refused)
+
     @app.exception_handler(RequestValidationError)
     async def malformed(_: Request, exc: RequestValidationError) -> JSONResponse:
         # FastAPI's own handler echoes the input, which may hold personal
@@ -125,28 +152,12 @@ def _add_error_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": exc.challenge()}
         return _problem(401, reason, str(exc), **headers)
 
-    @app.exception_handler(Forbidden)
-    async def forbidden(_: Request, exc: Forbidden) -> JSONResponse:
-        return _problem(403, "forbidden", str(exc))
-
-    @app.exception_handler(NotRegistered)
-    async def not_registered(_: Request, exc: NotRegistered) -> JSONResponse:
-        return _problem(404, "not_found", str(exc))
-
-    @app.exception_handler(RegistryError)
-    async def registry_refused(_: Request, exc: RegistryError) -> JSONResponse:
-        return _problem(409, "registry_refused", str(exc))
-
     @app.exception_handler(HTTPException)
     async def framework(_: Request, exc: HTTPException) -> JSONResponse:
         reason, detail = FRAMEWORK_ERRORS.get(
             exc.status_code, ("error", str(exc.detail))
         )
         return _problem(exc.status_code, reason, detail, **(exc.headers or {}))
-
-    @app.exception_handler(IdentityConflict)
-    async def conflict(_: Request, exc: IdentityConflict) -> JSONResponse:
-        return _problem(409, "identity_conflict", str(exc))
 
     @app.exception_handler(OperationalError)
     async def database_busy(_: Request, exc: OperationalError) -> JSONResponse:
@@ -158,31 +169,3 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LogBusy)
     async def busy(_: Request, exc: LogBusy) -> JSONResponse:
         return _problem(503, "busy", str(exc), **{"Retry-After": str(RETRY_AFTER_S)})
-
-    @app.exception_handler(ProofRequestError)
-    async def out_of_range(_: Request, exc: ProofRequestError) -> JSONResponse:
-        return _problem(404, "not_found", str(exc))
-
-    @app.exception_handler(TableError)
-    async def unreadable_table(_: Request, exc: TableError) -> JSONResponse:
-        return _problem(422, "bad_table", str(exc))
-
-    @app.exception_handler(ServiceError)
-    async def not_served(_: Request, exc: ServiceError) -> JSONResponse:
-        return _problem(404, "not_found", str(exc))
-
-    @app.exception_handler(EmptyPassport)
-    async def empty_passport(_: Request, exc: EmptyPassport) -> JSONResponse:
-        return _problem(422, "empty_passport", str(exc))
-
-    @app.exception_handler(BadVerificationCode)
-    async def bad_code(_: Request, exc: BadVerificationCode) -> JSONResponse:
-        return _problem(422, "bad_verification_code", str(exc))
-
-    @app.exception_handler(FontError)
-    async def cannot_print(_: Request, exc: FontError) -> JSONResponse:
-        return _problem(422, "cannot_print", str(exc))
-
-    @app.exception_handler(IdentifierError)
-    async def bad_identifier(_: Request, exc: IdentifierError) -> JSONResponse:
-        return _problem(422, "bad_identifier", str(exc))
