@@ -103,8 +103,10 @@ def standard_issuers() -> dict[str, Issuer]:
     }
 
 
-def register_issuers(service: Any, issuers: dict[str, Issuer]) -> None:
-    """Register ``issuers`` and their keys with ``service``; publish a trust list."""
+def register_issuers(
+    service: Any, issuers: dict[str, Issuer], *, since: dt.datetime = EPOCH
+) -> None:
+    """Register ``issuers`` and their keys from ``since``; publish a trust list."""
     from issuers.registry import add_issuer_key, register_issuer
 
     with service.session() as session:
@@ -117,13 +119,13 @@ def register_issuers(service: Any, issuers: dict[str, Issuer]) -> None:
                 kind=t.kind,
                 uscc=t.uscc,
                 accreditation=t.accreditation,
-                now=EPOCH,
+                now=since,
             )
             add_issuer_key(
                 session,
                 issuer_id=t.issuer_id,
                 public_key=raw_public(issuer.key.public_key()),
-                valid_from=EPOCH,
+                valid_from=since,
             )
     service.publish_trust_list()
 

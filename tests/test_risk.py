@@ -19,8 +19,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from issuers.keys import raw_public
-from issuers.registry import add_issuer_key, register_issuer
 from ledger.risk.config import RiskConfigError, load_risk_config
 from ledger.risk.screen import RULES, RiskScreen
 from passport.review import ReviewError, list_flags, resolve_flag
@@ -36,26 +34,6 @@ NOW = dt.datetime(2030, 6, 1, 2, 0, tzinfo=dt.UTC)
 SIGNED = "2030-06-01T01:00:00Z"
 LATE = "2024-12-01T02:00:00Z"
 NEW_SINCE = NOW - dt.timedelta(days=10)
-
-
-def register(service: Service, issuer: kit.Issuer, since: dt.datetime) -> None:
-    t = issuer.trusted
-    with service.session() as session:
-        register_issuer(
-            session,
-            issuer_id=t.issuer_id,
-            name=t.name,
-            kind=t.kind,
-            uscc=t.uscc,
-            accreditation=t.accreditation,
-            now=since,
-        )
-        add_issuer_key(
-            session,
-            issuer_id=t.issuer_id,
-            public_key=raw_public(issuer.key.public_key()),
-            valid_from=since,
-        )
 
 
 @pytest.fixture
@@ -75,9 +53,8 @@ def world(service: Service, issuers: dict[str, kit.Issuer]) -> dict[str, kit.Iss
             highest_level=3,
         ),
     }
-    register(service, more["train2"], kit.EPOCH)
-    register(service, more["new_eval"], NEW_SINCE)
-    service.publish_trust_list()
+    kit.register_issuers(service, {"train2": more["train2"]})
+    kit.register_issuers(service, {"new_eval": more["new_eval"]}, since=NEW_SINCE)
     service.log.clock = lambda: NOW
     return {**issuers, **more}
 
